@@ -1,0 +1,92 @@
+// Type-erased views that Python fills from tensors (data_ptr(), sizes, strides) and the
+// module entry points turn into the kernels' typed views. Shared by the CPU and CUDA
+// modules so both take the same arguments.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "ns_batch.h"
+
+namespace w2v::bindings {
+
+enum class Scalar { f32, f64 };
+enum class Index { i32, i64 };
+
+inline Scalar parse_scalar(const std::string& name) {
+  if (name == "float32") return Scalar::f32;
+  if (name == "float64") return Scalar::f64;
+  throw std::invalid_argument("unsupported weight dtype " + name + " (expected float32 or float64)");
+}
+
+inline Index parse_index(const std::string& name) {
+  if (name == "int32") return Index::i32;
+  if (name == "int64") return Index::i64;
+  throw std::invalid_argument("unsupported index dtype " + name + " (expected int32 or int64)");
+}
+
+struct ErasedEmbeddings {
+  Scalar scalar;
+  uintptr_t input, output;
+  int64_t input_rows, input_stride, output_rows, output_stride, dim;
+
+  template <typename T>
+  EmbeddingPair<T> typed() const {
+    return {reinterpret_cast<T*>(input), input_rows, input_stride,
+            reinterpret_cast<T*>(output), output_rows, output_stride, dim};
+  }
+};
+
+struct ErasedBatch {
+  Index index;
+  uintptr_t center, context, negative;
+  int64_t rows, context_size, negatives;
+  bool negatives_per_context, in_batch_positives;
+  int64_t padding_idx;
+
+  template <typename I>
+  NsBatch<I> typed() const {
+    return {reinterpret_cast<const I*>(center), reinterpret_cast<const I*>(context),
+            reinterpret_cast<const I*>(negative), rows, context_size, negatives,
+            negatives_per_context, in_batch_positives, padding_idx};
+  }
+};
+
+inline NsSlots slots_from(uintptr_t center, uintptr_t context, uintptr_t negative) {
+  return {reinterpret_cast<const int64_t*>(center), reinterpret_cast<const int64_t*>(context),
+          reinterpret_cast<const int64_t*>(negative)};
+}
+
+// Calls fn(T{}, I{}) with the scalar and index types the views hold.
+template <typename Fn>
+auto dispatch(Scalar scalar, Index index, Fn&& fn) {
+  if (scalar == Scalar::f32) return index == Index::i32 ? fn(float{}, int32_t{}) : fn(float{}, int64_t{});
+  return index == Index::i32 ? fn(double{}, int32_t{}) : fn(double{}, int64_t{});
+}
+
+inline void bind_views(pybind11::module_& m) {
+  namespace py = pybind11;
+  py::class_<ErasedEmbeddings>(m, "EmbeddingPair")
+      .def(py::init([](const std::string& dtype, uintptr_t input, int64_t input_rows, int64_t input_stride,
+                       uintptr_t output, int64_t output_rows, int64_t output_stride, int64_t dim) {
+             return ErasedEmbeddings{parse_scalar(dtype), input, output, input_rows, input_stride,
+                                     output_rows, output_stride, dim};
+           }),
+           py::arg("dtype"), py::arg("input"), py::arg("input_rows"), py::arg("input_stride"), py::arg("output"),
+           py::arg("output_rows"), py::arg("output_stride"), py::arg("dim"));
+  py::class_<ErasedBatch>(m, "NsBatch")
+      .def(py::init([](const std::string& index_dtype, uintptr_t center, uintptr_t context, uintptr_t negative,
+                       int64_t rows, int64_t context_size, int64_t negatives, bool negatives_per_context,
+                       bool in_batch_positives, int64_t padding_idx) {
+             return ErasedBatch{parse_index(index_dtype), center, context, negative, rows, context_size,
+                                negatives, negatives_per_context, in_batch_positives, padding_idx};
+           }),
+           py::arg("index_dtype"), py::arg("center"), py::arg("context"), py::arg("negative"), py::arg("rows"),
+           py::arg("context_size"), py::arg("negatives"), py::arg("negatives_per_context"),
+           py::arg("in_batch_positives"), py::arg("padding_idx"));
+}
+
+}  // namespace w2v::bindings

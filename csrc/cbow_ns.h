@@ -1,0 +1,33 @@
+// CBOW with negative sampling: h = mean of input[context] over the row's non-padding
+// slots; <h, output[center]> scores label 1 and <h, output[negative]> label 0; binary
+// cross-entropy with logits on each score. With in_batch_positives (the tutorial's
+// form) row b also scores every other row's centre, with label 0.
+#pragma once
+
+#include "ns_batch.h"
+
+namespace w2v::cpu {
+
+// Per-row loss sums (pos_loss[B], neg_loss[B]). In-batch, pos_loss[b] sums the row's
+// scores against every valid row's centre (label 1 for its own). A row whose centre is
+// padding, or whose contexts are all padding, gives 0.
+template <typename T, typename I>
+void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
+                     T* pos_loss, T* neg_loss, int threads);
+
+// Gradient of sum_b grad_pos[b] * pos_loss[b] + grad_neg[b] * neg_loss[b], added into
+// grad_input (context rows) and grad_output (centre and negative rows). Deterministic.
+template <typename T, typename I>
+void cbow_ns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
+                      const T* grad_pos, const T* grad_neg, GradRows<T> grad_input,
+                      GradRows<T> grad_output, const NsSlots& slots, int threads);
+
+// Fused SGD step on the summed loss, in place, one row at a time (Hogwild across
+// threads). exact_context_gradient: each context row gets the true gradient of the mean
+// (neu1e / n); false: word2vec.c's update, the whole neu1e to every context row.
+// Returns the summed loss, each row's part taken before its update.
+template <typename T, typename I>
+double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr,
+                        bool exact_context_gradient, int threads);
+
+}  // namespace w2v::cpu

@@ -1,0 +1,32 @@
+// Race-free accumulation of weighted rows into a gradient matrix, the "sparse
+// gradient scatter" half of an embedding backward.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ns_batch.h"
+
+namespace w2v::cpu {
+
+// dst.rows[row] += coef * src[0:dim]; a term with row < 0 is skipped.
+template <typename T>
+struct ScatterTerm {
+  int64_t row;
+  T coef;
+  const T* src;
+};
+
+// Applies every term. Thread t of n owns the destination rows with row % n == t and
+// walks the whole list in order, so each row's sum has one fixed order whatever the
+// thread count: results are deterministic and need no atomics or locks.
+template <typename T>
+void scatter_terms(GradRows<T> dst, int64_t dim, const std::vector<ScatterTerm<T>>& terms, int threads);
+
+// Both lists at once, into two destinations (one thread team).
+template <typename T>
+void scatter_terms(GradRows<T> dst_a, const std::vector<ScatterTerm<T>>& terms_a,
+                   GradRows<T> dst_b, const std::vector<ScatterTerm<T>>& terms_b, int64_t dim,
+                   int threads);
+
+}  // namespace w2v::cpu

@@ -1,0 +1,215 @@
+#include "sgns.h"
+
+#include <vector>
+
+#include "cpu/ns_update.h"
+#include "cpu/parallel.h"
+#include "cpu/row_scatter.h"
+#include "cpu/vector_ops.h"
+#include "w2v_math.h"
+
+namespace w2v::cpu {
+
+namespace {
+
+// Index arithmetic for one skip-gram batch: row r's context j and its negatives.
+template <typename I>
+struct SgnsLayout {
+  const NsBatch<I>& b;
+  int64_t context_at(int64_t r, int64_t j) const { return r * b.context_size + j; }
+  // Position of negative k for row r, context j (j ignored when the row shares them).
+  int64_t negative_at(int64_t r, int64_t j, int64_t k) const {
+    return b.negatives_per_context ? (r * b.context_size + j) * b.negatives + k : r * b.negatives + k;
+  }
+  int64_t negatives_per_row() const {
+    return b.negatives_per_context ? b.context_size * b.negatives : b.negatives;
+  }
+  bool is_pad(int64_t index) const { return index == b.padding_idx; }
+};
+
+template <typename T, typename I>
+W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T* pos_loss,
+                                  T* neg_loss, int64_t begin, int64_t end) {
+  const SgnsLayout<I> at{b};
+  const int64_t d = w.dim;
+  auto score = [&](const T* h, int64_t target) { return dot(h, w.output + target * w.output_stride, d); };
+  for (int64_t r = begin; r < end; ++r) {
+    T pos = 0, neg = 0;
+    if (!at.is_pad(b.center[r])) {
+      const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
+      for (int64_t j = 0; j < b.context_size; ++j) {
+        const int64_t c = b.context[at.context_at(r, j)];
+        if (at.is_pad(c)) continue;
+        pos += bce_with_logits(score(h, c), true);
+        if (!b.negatives_per_context) continue;
+        for (int64_t k = 0; k < b.negatives; ++k) {
+          const int64_t n = b.negative[at.negative_at(r, j, k)];
+          if (!at.is_pad(n)) neg += bce_with_logits(score(h, n), false);
+        }
+      }
+      if (!b.negatives_per_context) {
+        for (int64_t k = 0; k < b.negatives; ++k) {
+          const int64_t n = b.negative[at.negative_at(r, 0, k)];
+          if (!at.is_pad(n)) neg += bce_with_logits(score(h, n), false);
+        }
+      }
+    }
+    pos_loss[r] = pos;
+    neg_loss[r] = neg;
+  }
+}
+
+// Backward, first half: per row, the gradient of its centre vector (grad_h[r]) and one
+// scatter term per output row it touched. Rows are independent, so this is race-free.
+template <typename T, typename I>
+W2V_CLONES void sgns_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, const T* grad_pos,
+                                   const T* grad_neg, const NsSlots slots, T* grad_h,
+                                   ScatterTerm<T>* input_terms, ScatterTerm<T>* output_terms,
+                                   int64_t begin, int64_t end) {
+  const SgnsLayout<I> at{b};
+  const int64_t d = w.dim, per_row = b.context_size + at.negatives_per_row();
+  for (int64_t r = begin; r < end; ++r) {
+    ScatterTerm<T>* terms = output_terms + r * per_row;
+    for (int64_t t = 0; t < per_row; ++t) terms[t].row = -1;
+    input_terms[r].row = -1;
+    if (at.is_pad(b.center[r])) continue;
+    const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
+    T* gh = grad_h + r * d;
+    fill_zero(gh, d);
+    // One target: its coefficient d(loss)/d(score), its share of grad_h, its term.
+    auto add_term = [&](int64_t target, int64_t slot, T upstream, bool positive, ScatterTerm<T>& term) {
+      const T* u = w.output + target * w.output_stride;
+      const T coef = upstream * bce_with_logits_grad(dot(h, u, d), positive);
+      axpy(coef, u, gh, d);
+      term = {slot, coef, h};
+    };
+    ScatterTerm<T>* neg_terms = terms + b.context_size;
+    for (int64_t j = 0; j < b.context_size; ++j) {
+      const int64_t ci = at.context_at(r, j), c = b.context[ci];
+      if (at.is_pad(c)) continue;
+      add_term(c, slots.context ? slots.context[ci] : c, grad_pos[r], true, terms[j]);
+      if (!b.negatives_per_context) continue;
+      for (int64_t k = 0; k < b.negatives; ++k) {
+        const int64_t ni = at.negative_at(r, j, k), n = b.negative[ni];
+        if (!at.is_pad(n)) add_term(n, slots.negative ? slots.negative[ni] : n, grad_neg[r], false, neg_terms[j * b.negatives + k]);
+      }
+    }
+    if (!b.negatives_per_context) {
+      for (int64_t k = 0; k < b.negatives; ++k) {
+        const int64_t ni = at.negative_at(r, 0, k), n = b.negative[ni];
+        if (!at.is_pad(n)) add_term(n, slots.negative ? slots.negative[ni] : n, grad_neg[r], false, neg_terms[k]);
+      }
+    }
+    const int64_t c = b.center[r];
+    input_terms[r] = {slots.center ? slots.center[r] : c, T(1), gh};
+  }
+}
+
+template <typename T, typename I>
+W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T lr,
+                                     int64_t begin, int64_t end) {
+  const SgnsLayout<I> at{b};
+  const int64_t d = w.dim;
+  const int64_t max_targets = b.context_size + b.negatives;
+  std::vector<T> h_copy(d), grad_h(d), coef(max_targets);
+  std::vector<T*> targets(max_targets);
+  double loss = 0;
+  auto out_row = [&](int64_t i) { return w.output + i * w.output_stride; };
+  // Update the centre against the gathered targets, the first n_pos of them positive.
+  auto update = [&](T* h, int64_t n, int64_t n_pos) {
+    copy(h, h_copy.data(), d);
+    fill_zero(grad_h.data(), d);
+    loss += sgd_update_targets(h_copy.data(), targets.data(), n, n_pos, lr, grad_h.data(), coef.data(), d, true);
+    add(grad_h.data(), h, d);
+  };
+  for (int64_t r = begin; r < end; ++r) {
+    if (at.is_pad(b.center[r])) continue;
+    T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
+    if (b.negatives_per_context) {
+      for (int64_t j = 0; j < b.context_size; ++j) {
+        const int64_t c = b.context[at.context_at(r, j)];
+        if (at.is_pad(c)) continue;
+        int64_t n = 0;
+        targets[n++] = out_row(c);
+        for (int64_t k = 0; k < b.negatives; ++k) {
+          const int64_t neg = b.negative[at.negative_at(r, j, k)];
+          if (!at.is_pad(neg)) targets[n++] = out_row(neg);
+        }
+        update(h, n, 1);
+      }
+    } else {
+      int64_t n = 0;
+      for (int64_t j = 0; j < b.context_size; ++j) {
+        const int64_t c = b.context[at.context_at(r, j)];
+        if (!at.is_pad(c)) targets[n++] = out_row(c);
+      }
+      const int64_t n_pos = n;
+      for (int64_t k = 0; k < b.negatives; ++k) {
+        const int64_t neg = b.negative[at.negative_at(r, 0, k)];
+        if (!at.is_pad(neg)) targets[n++] = out_row(neg);
+      }
+      if (n > 0) update(h, n, n_pos);
+    }
+  }
+  return loss;
+}
+
+}  // namespace
+
+template <typename T, typename I>
+void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
+                  int threads) {
+  const int team = threads_for(threads, batch.rows, 16);
+#pragma omp parallel num_threads(team)
+  {
+    int64_t begin, end;
+    split_range(batch.rows, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
+    sgns_forward_rows(weights, batch, pos_loss, neg_loss, begin, end);
+  }
+}
+
+template <typename T, typename I>
+void sgns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos,
+                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output,
+                   const NsSlots& slots, int threads) {
+  const int64_t B = batch.rows, d = weights.dim;
+  const int64_t per_row = batch.context_size +
+                          (batch.negatives_per_context ? batch.context_size * batch.negatives : batch.negatives);
+  std::vector<T> grad_h(B * d);
+  std::vector<ScatterTerm<T>> input_terms(B), output_terms(B * per_row);
+  const int team = threads_for(threads, B, 16);
+#pragma omp parallel num_threads(team)
+  {
+    int64_t begin, end;
+    split_range(B, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
+    sgns_backward_rows(weights, batch, grad_pos, grad_neg, slots, grad_h.data(), input_terms.data(),
+                       output_terms.data(), begin, end);
+  }
+  scatter_terms(grad_input, input_terms, grad_output, output_terms, d, threads);
+}
+
+template <typename T, typename I>
+double sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, int threads) {
+  const int team = threads_for(threads, batch.rows, 16);
+  double loss = 0;
+#pragma omp parallel num_threads(team) reduction(+ : loss)
+  {
+    int64_t begin, end;
+    split_range(batch.rows, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
+    loss += sgns_sgd_step_rows(weights, batch, lr, begin, end);
+  }
+  return loss;
+}
+
+#define W2V_INSTANTIATE(T, I)                                                                        \
+  template void sgns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, int);        \
+  template void sgns_backward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, const T*, const T*, \
+                                    GradRows<T>, GradRows<T>, const NsSlots&, int);                 \
+  template double sgns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, int);
+W2V_INSTANTIATE(float, int32_t)
+W2V_INSTANTIATE(float, int64_t)
+W2V_INSTANTIATE(double, int32_t)
+W2V_INSTANTIATE(double, int64_t)
+#undef W2V_INSTANTIATE
+
+}  // namespace w2v::cpu

@@ -1,0 +1,53 @@
+// Views of the tensors one negative-sampling kernel call works on. The Python layer
+// validates shapes, dtypes, devices and index ranges before a kernel sees them; the
+// kernels assume valid input.
+#pragma once
+
+#include <cstdint>
+
+namespace w2v {
+
+// The two embedding tables. `input` and `output` may point to the same table (tied
+// weights, as in the tutorial) or to two (word2vec.c's syn0 / syn1neg).
+template <typename T>
+struct EmbeddingPair {
+  T* input;               // [input_rows, dim], row stride input_stride, unit column stride
+  int64_t input_rows;
+  int64_t input_stride;
+  T* output;              // [output_rows, dim], row stride output_stride
+  int64_t output_rows;
+  int64_t output_stride;
+  int64_t dim;
+};
+
+// One batch of negative-sampling rows (contiguous index arrays). A slot equal to
+// padding_idx contributes nothing.
+template <typename I>
+struct NsBatch {
+  const I* center;        // [B]
+  const I* context;       // [B, C]
+  const I* negative;      // [B, K], or [B, C, K] when negatives_per_context
+  int64_t rows;           // B
+  int64_t context_size;   // C
+  int64_t negatives;      // K
+  bool negatives_per_context;  // skip-gram only: word2vec.c's K negatives for every context word
+  bool in_batch_positives;     // CBOW only: every other row's centre is a label-0 target too
+  int64_t padding_idx;
+};
+
+// Where gradients are added: a zero-initialised [R, dim] matrix. With `slot` arrays
+// null, an index's gradient lands on its own row (dense, R = rows of the weight);
+// otherwise index n of an array lands on row slot[n] (compact, R = unique rows).
+template <typename T>
+struct GradRows {
+  T* rows;
+  int64_t stride;
+};
+
+struct NsSlots {
+  const int64_t* center;    // [B] or null
+  const int64_t* context;   // [B, C] or null
+  const int64_t* negative;  // same shape as NsBatch::negative, or null
+};
+
+}  // namespace w2v

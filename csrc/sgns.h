@@ -1,0 +1,32 @@
+// Skip-gram with negative sampling: h = input[center]; every context word scores
+// <h, output[context]> with label 1, every negative <h, output[negative]> with label 0;
+// binary cross-entropy with logits on each score.
+#pragma once
+
+#include "ns_batch.h"
+
+namespace w2v::cpu {
+
+// Per-row loss sums: pos_loss[B] over the row's context terms, neg_loss[B] over its
+// negative terms. A row whose centre is padding gives 0.
+template <typename T, typename I>
+void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
+                  T* pos_loss, T* neg_loss, int threads);
+
+// Gradient of sum_b grad_pos[b] * pos_loss[b] + grad_neg[b] * neg_loss[b] (grad_pos[B],
+// grad_neg[B]), added into grad_input (rows of input) and grad_output (rows of output).
+// Deterministic: every destination row is summed in one fixed order for any thread count.
+template <typename T, typename I>
+void sgns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
+                   const T* grad_pos, const T* grad_neg, GradRows<T> grad_input,
+                   GradRows<T> grad_output, const NsSlots& slots, int threads);
+
+// Fused forward + backward + SGD step on the summed loss, in place, one row (one
+// (row, context) pair for [B, C, K] negatives) at a time: each row's scores and
+// gradients use the weights as they stand when the row starts. Rows are split across
+// threads without locks (Hogwild); with one thread the result is deterministic.
+// Returns the summed loss, each row's part taken before its update.
+template <typename T, typename I>
+double sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, int threads);
+
+}  // namespace w2v::cpu

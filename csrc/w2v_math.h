@@ -1,0 +1,97 @@
+// Math shared by the CPU and CUDA kernels: the loss and gradient of one score,
+// the counter-based random numbers and the samplers built on them.
+// Everything here is a host/device inline function, so the CPU tests cover it too.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define W2V_HD __host__ __device__ __forceinline__
+#else
+#define W2V_HD inline
+#endif
+
+namespace w2v {
+
+W2V_HD float exp_(float x) { return expf(x); }
+W2V_HD double exp_(double x) { return exp(x); }
+W2V_HD float log1p_(float x) { return log1pf(x); }
+W2V_HD double log1p_(double x) { return log1p(x); }
+
+// log(1 + e^x), without overflow for large |x|.
+template <typename T>
+W2V_HD T softplus(T x) {
+  return x > T(0) ? x + log1p_(exp_(-x)) : log1p_(exp_(x));
+}
+
+template <typename T>
+W2V_HD T sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + exp_(-x));
+  const T z = exp_(x);
+  return z / (T(1) + z);
+}
+
+// Binary cross-entropy with logits of one score against a 0/1 label.
+template <typename T>
+W2V_HD T bce_with_logits(T score, bool positive) {
+  return positive ? softplus(-score) : softplus(score);
+}
+
+// d bce_with_logits / d score.
+template <typename T>
+W2V_HD T bce_with_logits_grad(T score, bool positive) {
+  return sigmoid(score) - (positive ? T(1) : T(0));
+}
+
+// ---- counter-based random numbers ----------------------------------------------
+// Draw n of a stream is a pure function of (key, n): results do not depend on how the
+// work is split across threads or launched on a device. This is splitmix64 indexed
+// directly by its counter, which passes BigCrush.
+
+W2V_HD uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+constexpr uint64_t kGoldenGamma = 0x9e3779b97f4a7c15ULL;
+
+// A stream key from a seed and up to two stream identifiers (e.g. epoch and purpose).
+W2V_HD uint64_t stream_key(uint64_t seed, uint64_t a, uint64_t b = 0) {
+  return mix64(mix64(mix64(seed + kGoldenGamma) ^ (a * 0xd1b54a32d192ed03ULL)) ^ (b * 0x8cb92ba72f3d8dd7ULL));
+}
+
+W2V_HD uint64_t counter_random(uint64_t key, uint64_t counter) {
+  return mix64(key + (counter + 1) * kGoldenGamma);
+}
+
+// Uniform integer in [0, n) from the high 32 bits (Lemire's multiply-shift; bias < n / 2^32).
+W2V_HD uint32_t bounded_random(uint64_t r, uint32_t n) {
+  return static_cast<uint32_t>(((r >> 32) * static_cast<uint64_t>(n)) >> 32);
+}
+
+// Uniform float in [0, 1) from the high 24 bits.
+W2V_HD float unit_random(uint64_t r) { return static_cast<float>(r >> 40) * (1.0f / 16777216.0f); }
+
+// One draw from a Walker/Vose alias table: `accept[i]` is P(keep bucket i) scaled to
+// 2^32 - 1, `alias[i]` the bucket's alternative.
+W2V_HD int32_t alias_draw(const uint32_t* accept, const int32_t* alias, uint32_t n, uint64_t r) {
+  const uint32_t bucket = bounded_random(r, n);
+  return static_cast<uint32_t>(r) <= accept[bucket] ? static_cast<int32_t>(bucket) : alias[bucket];
+}
+
+// word2vec.c's frequent-word subsampling: a word is kept when a uniform 32-bit draw is
+// <= its threshold, (sqrt(f / s) + 1) * s / f scaled to 2^32 - 1 (f: its corpus frequency).
+W2V_HD bool keep_word(uint32_t keep_threshold, uint64_t r) {
+  return static_cast<uint32_t>(r >> 32) <= keep_threshold;
+}
+
+// word2vec.c's learning rate: linear from `start` to start * 1e-4 over the whole run.
+W2V_HD float linear_learning_rate(float start, double words_done, double words_total) {
+  const double rate = start * (1.0 - words_done / (words_total + 1.0));
+  const double floor = start * 1e-4;
+  return static_cast<float>(rate < floor ? floor : rate);
+}
+
+}  // namespace w2v

@@ -1,0 +1,32 @@
+"""The compiled kernel modules.
+
+`cpu` is always built. `cuda` is the CUDA module when this build has one (None
+otherwise); HAS_CUDA also needs a device to be present at run time.
+"""
+from __future__ import annotations
+
+from . import _w2v_cpu as cpu
+
+try:  # built only where a CUDA toolkit was found
+    from . import _w2v_cuda as cuda  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the build
+    cuda = None
+
+HAS_CUDA_BUILD = cuda is not None
+
+
+def has_cuda_device() -> bool:
+    """True when the CUDA module is built and can see at least one device."""
+    return cuda is not None and cuda.device_count() > 0
+
+
+def kernels_for(device_type: str):
+    """The kernel module for tensors on `device_type` ('cpu' or 'cuda')."""
+    if device_type == "cpu":
+        return cpu
+    if device_type == "cuda":
+        if cuda is None:
+            raise RuntimeError("w2v_ext was built without CUDA support (no CUDA toolkit was found at build "
+                               "time); reinstall from source on a machine with nvcc to use CUDA tensors")
+        return cuda
+    raise ValueError(f"w2v_ext kernels run on 'cpu' or 'cuda' tensors, not {device_type!r}")

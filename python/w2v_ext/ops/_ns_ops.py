@@ -1,0 +1,203 @@
+"""The torch.library custom ops, one set per model (skip-gram, CBOW):
+
+    w2v_ext::<model>_forward          per-row loss sums, autograd-aware
+    w2v_ext::<model>_backward         dense gradients of both tables
+    w2v_ext::<model>_backward_sparse  gradients as (unique rows, values) pairs
+    w2v_ext::<model>_sgd_step_        fused forward + backward + SGD step, in place
+
+Each has a fake implementation, so torch.compile(fullgraph=True) traces through them.
+The forward's backward is itself one of these ops. The public functions in `losses`
+validate arguments and apply reductions; the ops check index ranges and call kernels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+from torch import Tensor
+
+from . import _checks, _terms, _views
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str                 # op prefix and kernel prefix: "sgns" or "cbow_ns"
+    input_indices: tuple      # which of (center, context, negative) address input_weight
+    masks: Callable           # (center, context, negative, padding_idx) -> (row, ctx, neg) masks
+
+    def index_weights(self):
+        """(index name, weight it addresses) for center, context, negative."""
+        return [(n, "input_weight" if n in self.input_indices else "output_weight")
+                for n in ("center", "context", "negative")]
+
+
+SGNS = Model("sgns", ("center",), _terms.sgns_masks)
+CBOW_NS = Model("cbow_ns", ("context",), _terms.cbow_masks)
+
+
+def check_ranges(model: Model, kernels, input_weight, output_weight, center, context, negative,
+                 padding_idx: int, threads: int) -> None:
+    tensors = {"center": center, "context": context, "negative": negative}
+    weights = {"input_weight": input_weight, "output_weight": output_weight}
+    for name, weight_name in model.index_weights():
+        _checks.check_index_range(kernels, name, tensors[name], weight_name, weights[weight_name].size(0),
+                                  padding_idx, threads)
+
+
+def _run_backward(model: Model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
+                  padding_idx, in_batch_positives, grad_input, grad_output, slots=(None, None, None)):
+    kernels = _views.kernels_for(center)
+    # kept in locals: a pointer to a temporary's data would dangle once it is freed
+    grad_pos, grad_neg = grad_pos.contiguous(), grad_neg.contiguous()
+    getattr(kernels, f"{model.name}_backward")(
+        weights=_views.embedding_pair(kernels, input_weight, output_weight),
+        batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
+        grad_pos=grad_pos.data_ptr(), grad_neg=grad_neg.data_ptr(),
+        grad_input=grad_input.data_ptr(), grad_input_stride=grad_input.size(1),
+        grad_output=grad_output.data_ptr(), grad_output_stride=grad_output.size(1),
+        center_slot=_views.data_ptr_or_null(slots[0]), context_slot=_views.data_ptr_or_null(slots[1]),
+        negative_slot=_views.data_ptr_or_null(slots[2]), **_views.launch_args(center))
+
+
+def _sparse_rows(rows, values, shape):
+    """A coalesced sparse COO gradient from unique sorted rows and their values."""
+    return torch.sparse_coo_tensor(rows[None], values, shape, is_coalesced=True, check_invariants=False)
+
+
+def define_ops(model: Model):
+    prefix = f"w2v_ext::{model.name}"
+
+    @torch.library.custom_op(f"{prefix}_forward", mutates_args=())
+    def forward(input_weight: Tensor, output_weight: Tensor, center: Tensor, context: Tensor, negative: Tensor,
+                padding_idx: int, in_batch_positives: bool, sparse_grad: bool) -> tuple[Tensor, Tensor]:
+        kernels = _views.kernels_for(center)
+        launch = _views.launch_args(center)
+        check_ranges(model, kernels, input_weight, output_weight, center, context, negative, padding_idx,
+                     launch.get("threads", 1))
+        B = center.size(0)
+        pos_loss, neg_loss = input_weight.new_empty(B), input_weight.new_empty(B)
+        if B > 0:
+            getattr(kernels, f"{model.name}_forward")(
+                weights=_views.embedding_pair(kernels, input_weight, output_weight),
+                batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
+                pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(), **launch)
+        return pos_loss, neg_loss
+
+    @forward.register_fake
+    def _(input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives, sparse_grad):
+        B = center.size(0)
+        return input_weight.new_empty(B), input_weight.new_empty(B)
+
+    @torch.library.custom_op(f"{prefix}_backward", mutates_args=())
+    def backward(grad_pos: Tensor, grad_neg: Tensor, input_weight: Tensor, output_weight: Tensor, center: Tensor,
+                 context: Tensor, negative: Tensor, padding_idx: int,
+                 in_batch_positives: bool) -> tuple[Tensor, Tensor]:
+        grad_input = torch.zeros(input_weight.shape, dtype=input_weight.dtype, device=input_weight.device)
+        grad_output = torch.zeros(output_weight.shape, dtype=output_weight.dtype, device=output_weight.device)
+        if center.size(0) > 0:
+            _run_backward(model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
+                          padding_idx, in_batch_positives, grad_input, grad_output)
+        return grad_input, grad_output
+
+    @backward.register_fake
+    def _(grad_pos, grad_neg, input_weight, output_weight, center, context, negative, padding_idx,
+          in_batch_positives):
+        return (input_weight.new_empty(input_weight.shape), output_weight.new_empty(output_weight.shape))
+
+    @torch.library.custom_op(f"{prefix}_backward_sparse", mutates_args=())
+    def backward_sparse(grad_pos: Tensor, grad_neg: Tensor, input_weight: Tensor, output_weight: Tensor,
+                        center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
+                        in_batch_positives: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        indices = (center, context, negative)
+        masks = model.masks(center, context, negative, padding_idx)
+        is_input = [name in model.input_indices for name in ("center", "context", "negative")]
+        in_rows, in_slots = _terms.compact_rows([t for t, i in zip(indices, is_input) if i],
+                                                [m for m, i in zip(masks, is_input) if i])
+        out_rows, out_slots = _terms.compact_rows([t for t, i in zip(indices, is_input) if not i],
+                                                  [m for m, i in zip(masks, is_input) if not i])
+        in_slots, out_slots = iter(in_slots), iter(out_slots)
+        slots = [next(in_slots) if i else next(out_slots) for i in is_input]
+        d = input_weight.size(1)
+        in_values = input_weight.new_zeros(in_rows.numel(), d)
+        out_values = output_weight.new_zeros(out_rows.numel(), d)
+        if center.size(0) > 0:
+            _run_backward(model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
+                          padding_idx, in_batch_positives, in_values, out_values, slots)
+        return in_rows, in_values, out_rows, out_values
+
+    @backward_sparse.register_fake
+    def _(grad_pos, grad_neg, input_weight, output_weight, center, context, negative, padding_idx,
+          in_batch_positives):
+        ctx = torch.library.get_ctx()
+        n_in, n_out = ctx.new_dynamic_size(), ctx.new_dynamic_size()
+        d = input_weight.size(1)
+        return (center.new_empty(n_in, dtype=torch.int64), input_weight.new_empty(n_in, d),
+                center.new_empty(n_out, dtype=torch.int64), output_weight.new_empty(n_out, d))
+
+    def setup_context(ctx, inputs, output):
+        input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives, sparse_grad = inputs
+        ctx.save_for_backward(input_weight, output_weight, center, context, negative)
+        ctx.padding_idx, ctx.in_batch_positives, ctx.sparse_grad = padding_idx, in_batch_positives, sparse_grad
+
+    def backward_formula(ctx, grad_pos, grad_neg):
+        input_weight, output_weight, center, context, negative = ctx.saved_tensors
+        args = (grad_pos, grad_neg, input_weight, output_weight, center, context, negative, ctx.padding_idx,
+                ctx.in_batch_positives)
+        if ctx.sparse_grad:
+            in_rows, in_values, out_rows, out_values = backward_sparse(*args)
+            grad_input = _sparse_rows(in_rows, in_values, input_weight.shape)
+            grad_output = _sparse_rows(out_rows, out_values, output_weight.shape)
+        else:
+            grad_input, grad_output = backward(*args)
+        return grad_input, grad_output, None, None, None, None, None, None
+
+    forward.register_autograd(backward_formula, setup_context=setup_context)
+    return forward
+
+
+sgns_forward = define_ops(SGNS)
+cbow_ns_forward = define_ops(CBOW_NS)
+
+
+@torch.library.custom_op("w2v_ext::sgns_sgd_step_", mutates_args=("input_weight", "output_weight"))
+def sgns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
+                   negative: Tensor, lr: float, padding_idx: int) -> Tensor:
+    kernels = _views.kernels_for(center)
+    launch = _views.launch_args(center)
+    tied = input_weight if output_weight is None else output_weight
+    check_ranges(SGNS, kernels, input_weight, tied, center, context, negative, padding_idx,
+                 launch.get("threads", 1))
+    loss = input_weight.new_zeros(())
+    if center.size(0) > 0:
+        kernels.sgns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
+                              batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
+                              lr=lr, loss=loss.data_ptr(), **launch)
+    return loss
+
+
+@sgns_sgd_step_.register_fake
+def _(input_weight, output_weight, center, context, negative, lr, padding_idx):
+    return input_weight.new_empty(())
+
+
+@torch.library.custom_op("w2v_ext::cbow_ns_sgd_step_", mutates_args=("input_weight", "output_weight"))
+def cbow_ns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
+                      negative: Tensor, lr: float, padding_idx: int, exact_context_gradient: bool) -> Tensor:
+    kernels = _views.kernels_for(center)
+    launch = _views.launch_args(center)
+    tied = input_weight if output_weight is None else output_weight
+    check_ranges(CBOW_NS, kernels, input_weight, tied, center, context, negative, padding_idx,
+                 launch.get("threads", 1))
+    loss = input_weight.new_zeros(())
+    if center.size(0) > 0:
+        kernels.cbow_ns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
+                                 batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
+                                 lr=lr, exact_context_gradient=exact_context_gradient, loss=loss.data_ptr(),
+                                 **launch)
+    return loss
+
+
+@cbow_ns_sgd_step_.register_fake
+def _(input_weight, output_weight, center, context, negative, lr, padding_idx, exact_context_gradient):
+    return input_weight.new_empty(())

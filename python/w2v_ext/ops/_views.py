@@ -1,0 +1,46 @@
+"""Kernel arguments from tensors: the raw-pointer views the native modules take, and
+the launch arguments for the tensors' device (CPU threads or the current CUDA stream)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+from .. import _native
+
+_DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.int32: "int32", torch.int64: "int64"}
+
+
+def kernels_for(t: torch.Tensor):
+    return _native.kernels_for(t.device.type)
+
+
+def launch_args(t: torch.Tensor) -> dict:
+    if t.device.type == "cuda":
+        return {"stream": torch.cuda.current_stream(t.device).cuda_stream}
+    return {"threads": torch.get_num_threads()}
+
+
+def _row_stride(w: torch.Tensor) -> int:
+    return w.stride(0) if w.size(0) > 1 else w.size(1)
+
+
+def embedding_pair(kernels, input_weight: torch.Tensor, output_weight: Optional[torch.Tensor]):
+    output_weight = input_weight if output_weight is None else output_weight
+    return kernels.EmbeddingPair(
+        dtype=_DTYPE_NAMES[input_weight.dtype],
+        input=input_weight.data_ptr(), input_rows=input_weight.size(0), input_stride=_row_stride(input_weight),
+        output=output_weight.data_ptr(), output_rows=output_weight.size(0), output_stride=_row_stride(output_weight),
+        dim=input_weight.size(1))
+
+
+def ns_batch(kernels, center, context, negative, padding_idx: int, in_batch_positives: bool = False):
+    return kernels.NsBatch(
+        index_dtype=_DTYPE_NAMES[center.dtype], center=center.data_ptr(), context=context.data_ptr(),
+        negative=negative.data_ptr(), rows=center.size(0), context_size=context.size(1),
+        negatives=negative.size(-1), negatives_per_context=negative.dim() == 3,
+        in_batch_positives=in_batch_positives, padding_idx=padding_idx)
+
+
+def data_ptr_or_null(t: Optional[torch.Tensor]) -> int:
+    return 0 if t is None else t.data_ptr()
