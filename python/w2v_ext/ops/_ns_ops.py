@@ -76,7 +76,7 @@ def define_ops(model: Model):
         check_ranges(model, kernels, input_weight, output_weight, center, context, negative, padding_idx,
                      launch.get("threads", 1))
         B = center.size(0)
-        pos_loss, neg_loss = input_weight.new_empty(B), input_weight.new_empty(B)
+        pos_loss, neg_loss = _views.new_output(input_weight, B), _views.new_output(input_weight, B)
         if B > 0:
             getattr(kernels, f"{model.name}_forward")(
                 weights=_views.embedding_pair(kernels, input_weight, output_weight),
@@ -168,8 +168,10 @@ def sgns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center
     tied = input_weight if output_weight is None else output_weight
     check_ranges(SGNS, kernels, input_weight, tied, center, context, negative, padding_idx,
                  launch.get("threads", 1))
-    loss = input_weight.new_zeros(())
-    if center.size(0) > 0:
+    loss = _views.new_output(input_weight)
+    if center.size(0) == 0:
+        loss.zero_()
+    else:
         kernels.sgns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
                               batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
                               lr=lr, loss=loss.data_ptr(), **launch)
@@ -189,8 +191,10 @@ def cbow_ns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], cen
     tied = input_weight if output_weight is None else output_weight
     check_ranges(CBOW_NS, kernels, input_weight, tied, center, context, negative, padding_idx,
                  launch.get("threads", 1))
-    loss = input_weight.new_zeros(())
-    if center.size(0) > 0:
+    loss = _views.new_output(input_weight)
+    if center.size(0) == 0:
+        loss.zero_()
+    else:
         kernels.cbow_ns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
                                  batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
                                  lr=lr, exact_context_gradient=exact_context_gradient, loss=loss.data_ptr(),

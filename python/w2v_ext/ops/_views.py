@@ -11,6 +11,19 @@ from .. import _native
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.int32: "int32", torch.int64: "int64"}
 
 
+# Tests set this: outputs the kernels must write then start as NaN, so an element a
+# kernel fails to write shows up instead of passing as leftover memory.
+POISON_OUTPUTS = False
+
+
+def new_output(like: torch.Tensor, *shape: int) -> torch.Tensor:
+    """An uninitialised output of like's dtype and device, for a kernel to fill."""
+    out = like.new_empty(shape)
+    if POISON_OUTPUTS:
+        out.fill_(float("nan"))
+    return out
+
+
 def kernels_for(t: torch.Tensor):
     return _native.kernels_for(t.device.type)
 
