@@ -74,17 +74,24 @@ W2V_HD uint32_t bounded_random(uint64_t r, uint32_t n) {
 // Uniform float in [0, 1) from the high 24 bits.
 W2V_HD float unit_random(uint64_t r) { return static_cast<float>(r >> 40) * (1.0f / 16777216.0f); }
 
-// One draw from a Walker/Vose alias table: `accept[i]` is P(keep bucket i) scaled to
-// 2^32 - 1, `alias[i]` the bucket's alternative.
+// One draw from a Walker/Vose alias table: bucket i is kept with probability
+// accept[i] / 2^32, else its alias is taken (a bucket that is always kept is its own
+// alias). The bucket comes from the high 32 bits of r, the coin from the low 32.
 W2V_HD int32_t alias_draw(const uint32_t* accept, const int32_t* alias, uint32_t n, uint64_t r) {
   const uint32_t bucket = bounded_random(r, n);
-  return static_cast<uint32_t>(r) <= accept[bucket] ? static_cast<int32_t>(bucket) : alias[bucket];
+  return static_cast<uint32_t>(r) < accept[bucket] ? static_cast<int32_t>(bucket) : alias[bucket];
 }
 
-// word2vec.c's frequent-word subsampling: a word is kept when a uniform 32-bit draw is
-// <= its threshold, (sqrt(f / s) + 1) * s / f scaled to 2^32 - 1 (f: its corpus frequency).
-W2V_HD bool keep_word(uint32_t keep_threshold, uint64_t r) {
-  return static_cast<uint32_t>(r >> 32) <= keep_threshold;
+// The threshold that keeps a word with probability p in keep_word (p >= 1: always).
+W2V_HD uint32_t keep_threshold(double p) {
+  return p >= 1.0 ? 0xffffffffu : p <= 0.0 ? 0u : static_cast<uint32_t>(p * 4294967296.0);
+}
+
+// word2vec.c's frequent-word subsampling: keep a word when a uniform 32-bit draw falls
+// below its threshold, min(1, (sqrt(f / s) + 1) * s / f) scaled to 2^32 (f: the word's
+// share of the corpus, s: `sample`); the all-ones threshold means always.
+W2V_HD bool keep_word(uint32_t threshold, uint64_t r) {
+  return threshold == 0xffffffffu || static_cast<uint32_t>(r >> 32) < threshold;
 }
 
 // word2vec.c's learning rate: linear from `start` to start * 1e-4 over the whole run.

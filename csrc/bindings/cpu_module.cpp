@@ -8,6 +8,12 @@
 #include "sgns.h"
 
 namespace py = pybind11;
+
+namespace w2v::bindings {
+void bind_corpus(py::module_& m);
+void bind_train(py::module_& m);
+}  // namespace w2v::bindings
+
 using namespace w2v;
 using namespace w2v::bindings;
 
@@ -70,6 +76,8 @@ void cbow_step(const ErasedEmbeddings& w, const ErasedBatch& b, double lr, bool 
 PYBIND11_MODULE(_w2v_cpu, m) {
   m.doc() = "w2v_ext CPU kernels (raw-pointer interface; use the w2v_ext Python API)";
   bind_views(m);
+  bind_corpus(m);
+  bind_train(m);
   const auto release = py::call_guard<py::gil_scoped_release>();
   m.def("check_index_range", &check_index_range, release, py::arg("index_dtype"), py::arg("data"),
         py::arg("numel"), py::arg("rows"), py::arg("padding_idx"), py::arg("threads"));

@@ -1,0 +1,61 @@
+// The corpus trainers' hot loop: word2vec.c's recipe over one chunk of encoded
+// sentences, updating the model in place (Hogwild across threads).
+#pragma once
+
+#include <cstdint>
+
+namespace w2v {
+
+struct TrainModel {
+  float* input;    // [vocab, dim], row stride `stride`: the word vectors (word2vec.c's syn0)
+  float* output;   // [vocab, dim], row stride `stride` (syn1neg)
+  int64_t vocab;
+  int64_t dim;
+  int64_t stride;
+};
+
+struct SamplingTables {
+  const uint32_t* keep_threshold;  // [vocab] subsampling thresholds (see keep_word), or null: keep all
+  const uint32_t* noise_accept;    // [vocab] alias table of the unigram^0.75 noise distribution
+  const int32_t* noise_alias;      // [vocab]
+};
+
+enum class Architecture : int32_t { skip_gram = 0, cbow = 1 };
+
+struct TrainSettings {
+  Architecture architecture;
+  int32_t window;            // maximum reach; each centre draws its own in [1, window]
+  int32_t negative;          // noise words per centre (CBOW, shared skip-gram) or per pair
+  float alpha;               // starting learning rate; decays linearly to alpha * 1e-4
+  bool cbow_mean;            // CBOW: h is the mean (true) or sum of the context vectors
+  bool shared_negatives;     // skip-gram: one set of negatives per window (pWord2Vec's HogBatch) or per pair (word2vec.c)
+  uint64_t seed;
+  int64_t loss_every;        // the loss is measured on centres whose position is a multiple of this (0: never)
+};
+
+// Whole sentences of vocabulary ids. Positions count in-vocabulary words from the start
+// of the epoch; every random draw is keyed by (seed, epoch, position), so the result
+// does not depend on how the corpus is chunked or split across threads.
+struct TrainChunk {
+  const int32_t* ids;            // [words]
+  const int64_t* sentence_ends;  // [sentences], exclusive ends into ids
+  int64_t sentences;
+  int64_t epoch;
+  int64_t first_position;        // position of ids[0] in the epoch
+  double words_done;             // words trained before this chunk, over all epochs (learning rate)
+  double words_total;            // words to train over all epochs
+};
+
+struct ChunkStats {
+  double loss;                   // summed over the measured centres' terms
+  int64_t loss_terms;
+  int64_t words_kept;            // after subsampling
+  float last_alpha;
+};
+
+namespace cpu {
+ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
+                       const TrainChunk& chunk, int threads);
+}  // namespace cpu
+
+}  // namespace w2v
