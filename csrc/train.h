@@ -6,6 +6,8 @@
 
 namespace w2v {
 
+// The tables are the trainer's own, padded: `dim` is a multiple of 16 floats (columns
+// past the embedding size are zero and stay zero, see cpu/padded_rows.h).
 struct TrainModel {
   float* input;    // [vocab, dim], row stride `stride`: the word vectors (word2vec.c's syn0)
   float* output;   // [vocab, dim], row stride `stride` (syn1neg)

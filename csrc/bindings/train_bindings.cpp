@@ -32,6 +32,8 @@ void bind_train(py::module_& m) {
         if (output.shape(0) != model.vocab || output.shape(1) != model.dim ||
             output.strides(0) != input.strides(0))
           throw std::invalid_argument("input and output must have the same shape and row stride");
+        if (model.dim % 16 != 0)
+          throw std::invalid_argument("input and output must be padded to a multiple of 16 columns");
         SamplingTables tables{nullptr, array_data<uint32_t>(noise_accept, "noise_accept", 1),
                               array_data<int32_t>(noise_alias, "noise_alias", 1)};
         if (noise_accept.shape(0) != model.vocab || noise_alias.shape(0) != model.vocab)

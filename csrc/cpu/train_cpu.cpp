@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cpu/ns_update.h"
+#include "cpu/padded_rows.h"
 #include "cpu/parallel.h"
 #include "cpu/vector_ops.h"
 #include "w2v_math.h"
@@ -24,7 +25,7 @@ struct Scratch {
   std::vector<int64_t> kept_positions;
   std::vector<int32_t> noise, next_noise;
   std::vector<float*> inputs, targets;
-  std::vector<float> scores, grad_inputs, h, grad_h;
+  std::vector<float> scores, grad_inputs, h;
 
   Scratch(const TrainModel& model, const TrainSettings& s) {
     const int64_t max_inputs = 2 * static_cast<int64_t>(s.window), max_targets = 1 + s.negative;
@@ -35,7 +36,6 @@ struct Scratch {
     scores.resize(max_inputs * max_targets);
     grad_inputs.resize(max_inputs * model.dim);
     h.resize(model.dim);
-    grad_h.resize(model.dim);
   }
 };
 
@@ -112,6 +112,8 @@ W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tab
       for (int64_t k = 0; k < n_noise; ++k) targets[1 + k] = out_row(noise[k]);
       const int64_t n_targets = 1 + n_noise;
       if (s.architecture == Architecture::cbow) {
+        // h = mean (or sum) of the context vectors, updated against the targets as a
+        // one-input HogBatch; every context row then takes h's whole step (word2vec.c).
         float* h = scratch->h.data();
         int64_t m = 0;
         fill_zero(h, d);
@@ -119,9 +121,8 @@ W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tab
           if (j != i) add(in_row(kept[j]), h, d), ++m;
         if (m > 0) {
           if (s.cbow_mean) scale(1.0f / static_cast<float>(m), h, d);
-          float* grad_h = scratch->grad_h.data();
-          fill_zero(grad_h, d);
-          loss = sgd_update_targets(h, targets, n_targets, 1, alpha, grad_h, scratch->scores.data(), d, want_loss);
+          float* grad_h = scratch->grad_inputs.data();
+          loss = hogbatch_update(&h, 1, targets, n_targets, alpha, d, scratch->scores.data(), grad_h, want_loss);
           terms = n_targets;
           for (int64_t j = lo; j < hi; ++j)
             if (j != i) add(grad_h, in_row(kept[j]), d);
@@ -137,18 +138,15 @@ W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tab
         }
       } else {
         // word2vec.c: each context word against the centre and its own noise words.
-        float* grad_h = scratch->grad_h.data();
         for (int64_t j = lo; j < hi; ++j) {
           if (j == i) continue;
           float* h = in_row(kept[j]);
           const uint64_t pair = static_cast<uint64_t>(position) * (2 * s.window + 1) + (j - i + s.window);
           const int64_t pair_noise = draw_noise(tables, vocab, s.negative, keys.noise, pair, center, noise);
           for (int64_t k = 0; k < pair_noise; ++k) targets[1 + k] = out_row(noise[k]);
-          fill_zero(grad_h, d);
-          loss += sgd_update_targets(h, targets, 1 + pair_noise, 1, alpha, grad_h, scratch->scores.data(), d,
-                                     want_loss);
+          loss += hogbatch_update(&h, 1, targets, 1 + pair_noise, alpha, d, scratch->scores.data(),
+                                  scratch->grad_inputs.data(), want_loss);
           terms += 1 + pair_noise;
-          add(grad_h, h, d);
         }
       }
       if (want_loss) stats->loss += loss, stats->loss_terms += terms;

@@ -1,0 +1,72 @@
+"""The native model file: everything needed to use or resume a Word2Vec model.
+
+An uncompressed .npz (numpy arrays, loaded without pickle) holding the input and
+output weights, the vocabulary (UTF-8 words with surrogateescape, and counts), the
+settings and the training position as JSON. Written atomically.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Optional
+
+import numpy as np
+
+from .atomic_file import atomic_write
+from .vocab import ENCODING, ERRORS, Vocabulary
+
+FORMAT = "w2v_ext.model"
+VERSION = 1
+
+
+def kind_of(path, binary: Optional[bool] = None) -> str:
+    """'binary' / 'text' (word2vec formats) or 'native', from `binary` or the extension."""
+    if binary is not None:
+        return "binary" if binary else "text"
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext == ".bin":
+        return "binary"
+    if ext in (".txt", ".vec"):
+        return "text"
+    return "native"
+
+
+def save_model(path, model) -> None:
+    words = [w.encode(ENCODING, ERRORS) for w in model.vocab.words]
+    offsets = np.cumsum([0] + [len(w) for w in words], dtype=np.int64)
+    meta = {"format": FORMAT, "version": VERSION, "settings": dataclasses.asdict(model.settings),
+            "words_done": int(model.words_done), "words_planned": int(model.words_planned),
+            "epochs_planned": int(getattr(model, "epochs_planned", model.settings.epochs)),
+            "history": model.history}
+    with atomic_write(path) as f:
+        np.savez(f, input=model.input, output=model.output, counts=model.vocab.counts,
+                 words=np.frombuffer(b"".join(words), dtype=np.uint8), word_offsets=offsets,
+                 meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+
+
+def load_model(path, cls, progress: bool = True):
+    name = os.fspath(path)
+    try:
+        data = np.load(name, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        raise ValueError(f"{name} is not a w2v_ext model file ({e}); word2vec .bin/.txt vectors load with "
+                         f"w2v_ext.KeyedVectors.load_word2vec_format") from e
+    with data:
+        if "meta" not in data.files:
+            raise ValueError(f"{name} is not a w2v_ext model file (no metadata)")
+        meta = json.loads(data["meta"].tobytes().decode())
+        if meta.get("format") != FORMAT or meta.get("version", 0) > VERSION:
+            raise ValueError(f"{name}: unsupported model format {meta.get('format')!r} version {meta.get('version')}")
+        blob, offsets = data["words"].tobytes(), data["word_offsets"]
+        words = [blob[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+        model = cls(progress=progress, **meta["settings"])
+        model.vocab = Vocabulary.from_bytes(words, data["counts"])
+        model.set_weights(data["input"], data["output"])
+    model.words_done = meta["words_done"]
+    model.words_planned = meta["words_planned"]
+    model.epochs_planned = meta["epochs_planned"]
+    model.history = meta["history"]
+    return model

@@ -1,0 +1,359 @@
+"""Word2Vec: train word vectors on a corpus with word2vec.c's recipe, in native code.
+
+    model = Word2Vec(model="sg", dim=100, window=5, negative=5, epochs=5)
+    model.build_vocab("corpus.txt")
+    model.train("corpus.txt")
+    model.wv.most_similar("king")
+    model.save("vectors.bin")
+
+The recipe is word2vec.c's: frequent-word subsampling, a window shrunk at random for
+each centre word, negatives drawn from the unigram^0.75 distribution, output weights
+starting at zero and input weights uniform in +-0.5/dim, and a learning rate falling
+linearly from alpha to alpha * 1e-4 over all epochs. Skip-gram shares one draw of
+negatives across a centre word's window and updates the window as one small matrix
+product (pWord2Vec's HogBatch); `shared_negatives=False` gives word2vec.c's per-pair
+negatives. Threads update the weights without locks (Hogwild). With one thread and a
+fixed seed the vectors are identical from run to run, and do not depend on how the
+corpus is split into blocks. Never imports torch.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import queue
+import threading
+import time
+from typing import Callable, Iterable, Optional, Sequence
+
+import numpy as np
+
+from . import _native, sampling
+from .corpus import BLOCK_BYTES, Corpus, CorpusError
+from .progress import Progress
+from .vocab import Vocabulary, build_vocabulary
+
+ARCHITECTURES = {"sg": 0, "cbow": 1}
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+LOSS_EVERY = 64  # the loss shown in progress is measured on every 64th centre word
+
+
+@dataclasses.dataclass
+class Settings:
+    """Training settings; names follow word2vec.c's flags where there is one."""
+    model: str = "sg"                  # -cbow 0 / 1
+    dim: int = 100                     # -size
+    window: int = 5                    # -window
+    negative: int = 5                  # -negative
+    sample: float = 1e-3               # -sample
+    min_count: int = 5                 # -min-count
+    epochs: int = 1                    # -iter
+    alpha: Optional[float] = None      # -alpha (None: 0.025 for sg, 0.05 for cbow)
+    threads: int = 0                   # -threads (0: every core)
+    seed: int = 1
+    max_vocab_size: Optional[int] = None   # words held while counting (word2vec.c's pruning); None: no limit
+    max_final_vocab: Optional[int] = None  # keep only the most frequent words
+    cbow_mean: bool = True             # -cbow with h = mean (True) or sum of the context vectors
+    shared_negatives: bool = True      # skip-gram: negatives shared across a window (HogBatch)
+    max_sentence_length: int = 1000    # word2vec.c's MAX_SENTENCE_LENGTH
+    tokenizer: str = "whitespace"      # or "regex": the tutorial's lower-case \b\w+\b|[,.!?]
+
+    def validate(self) -> None:
+        if self.model not in ARCHITECTURES:
+            raise ValueError(f"model must be 'sg' or 'cbow', got {self.model!r}")
+        for name in ("dim", "window", "epochs", "min_count", "max_sentence_length"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.negative, bool) or not isinstance(self.negative, (int, np.integer)) or self.negative < 1:
+            raise ValueError(f"negative must be a positive integer (negative sampling needs at least one "
+                             f"noise word), got {self.negative!r}")
+        if not (isinstance(self.sample, (int, float)) and self.sample >= 0):
+            raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample!r}")
+        if self.alpha is not None and not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
+            raise ValueError(f"alpha must be > 0, got {self.alpha!r}")
+        if not isinstance(self.threads, (int, np.integer)) or self.threads < 0:
+            raise ValueError(f"threads must be >= 0 (0: every core), got {self.threads!r}")
+        for name in ("max_vocab_size", "max_final_vocab"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        if self.tokenizer not in ("whitespace", "regex"):
+            raise ValueError(f"tokenizer must be 'whitespace' or 'regex', got {self.tokenizer!r}")
+
+    @property
+    def start_alpha(self) -> float:
+        return float(self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.model])
+
+    @property
+    def thread_count(self) -> int:
+        return int(self.threads or os.cpu_count() or 1)
+
+
+class Word2Vec:
+    """A word2vec model: vocabulary, input vectors (the word vectors) and output vectors.
+
+    Pass a corpus to train at once (`Word2Vec("corpus.txt", dim=100)`), or call
+    build_vocab() and train(). A corpus is a path (text, .gz/.bz2/.xz, or a directory),
+    a list of paths, or a re-iterable of token lists.
+    """
+
+    def __init__(self, corpus=None, *, progress: bool = True, callbacks: Sequence[Callable] = (), **settings):
+        self.settings = Settings(**settings)
+        self.settings.validate()
+        self.progress = progress
+        self.callbacks = list(callbacks)
+        self.vocab: Optional[Vocabulary] = None
+        # [V, padded] float32 tables (see padded_table); input/output are [V, dim] views
+        self.input_table: Optional[np.ndarray] = None
+        self.output_table: Optional[np.ndarray] = None
+        self.words_done = 0        # training position over all epochs, in vocabulary words
+        self.words_planned = 0     # epochs * vocab.total for the current schedule
+        self.history: list = []    # one dict per finished epoch
+        if corpus is not None:
+            self.build_vocab(corpus)
+            self.train(corpus)
+
+    # ---- vocabulary and weights -------------------------------------------------
+    def _corpus(self, corpus) -> Corpus:
+        return corpus if isinstance(corpus, Corpus) else Corpus(corpus, tokenizer=self.settings.tokenizer)
+
+    def build_vocab(self, corpus) -> "Word2Vec":
+        """Count the corpus, keep the words seen min_count times, and initialise the
+        weights as word2vec.c does (input uniform in +-0.5/dim, output zero)."""
+        s = self.settings
+        t0 = time.perf_counter()
+        vocab = build_vocabulary(self._corpus(corpus), s.min_count, s.max_vocab_size, s.max_final_vocab,
+                                 s.thread_count)
+        self.set_vocabulary(vocab)
+        self.vocab_seconds = time.perf_counter() - t0
+        return self
+
+    def set_vocabulary(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.reset_weights()
+
+    def reset_weights(self) -> None:
+        s = self.settings
+        V = len(self.vocab)
+        rng = np.random.Generator(np.random.PCG64(s.seed))
+        self.input_table, self.output_table = padded_table(V, s.dim), padded_table(V, s.dim)
+        self.input[:] = (rng.random((V, s.dim), dtype=np.float32) - np.float32(0.5)) / np.float32(s.dim)
+        self.words_done = 0
+        self.words_planned = 0
+        self.history = []
+
+    @property
+    def input(self) -> np.ndarray:
+        """The word vectors (word2vec.c's syn0), [V, dim] float32."""
+        return None if self.input_table is None else self.input_table[:, :self.settings.dim]
+
+    @property
+    def output(self) -> np.ndarray:
+        """The output (context) vectors (word2vec.c's syn1neg), [V, dim] float32."""
+        return None if self.output_table is None else self.output_table[:, :self.settings.dim]
+
+    def set_weights(self, input_vectors: np.ndarray, output_vectors: np.ndarray) -> None:
+        """Replace both tables ([V, dim] each, V = the vocabulary's size)."""
+        V, dim = len(self.vocab), self.settings.dim
+        for name, w in (("input_vectors", input_vectors), ("output_vectors", output_vectors)):
+            if np.shape(w) != (V, dim):
+                raise ValueError(f"{name} must be [{V}, {dim}], got {np.shape(w)}")
+        self.input_table, self.output_table = padded_table(V, dim), padded_table(V, dim)
+        self.input[:] = input_vectors
+        self.output[:] = output_vectors
+
+    @property
+    def wv(self):
+        """The word vectors (input weights) as KeyedVectors, sharing memory with the model."""
+        from .vectors import KeyedVectors
+        self._require_vocab()
+        return KeyedVectors(self.vocab.words, self.input, self.vocab.counts)
+
+    def _require_vocab(self) -> None:
+        if self.vocab is None:
+            raise RuntimeError("the model has no vocabulary yet: call build_vocab(corpus) first")
+
+    # ---- training ----------------------------------------------------------------
+    def train(self, corpus, *, epochs: Optional[int] = None, callbacks: Sequence[Callable] = (),
+              progress: Optional[bool] = None) -> dict:
+        """Train on the corpus for `epochs` (default: the settings') epochs.
+
+        An unfinished schedule (e.g. one interrupted with Ctrl-C, then saved and loaded)
+        continues where it stopped, with the same learning rate and random draws;
+        otherwise a new schedule of `epochs` epochs starts at alpha. Callbacks are called
+        as callback(model, epoch_stats) after every epoch. Ctrl-C stops after the block
+        in progress and raises KeyboardInterrupt with the model holding what was trained.
+        Returns the session's stats (words, seconds, words/s, loss).
+        """
+        self._require_vocab()
+        s = self.settings
+        corpus = self._corpus(corpus)
+        per_epoch = self.vocab.total
+        if self.words_planned == 0 or self.words_done >= self.words_planned:
+            epochs = s.epochs if epochs is None else int(epochs)
+            if epochs < 1:
+                raise ValueError(f"epochs must be a positive integer, got {epochs}")
+            self.words_planned = epochs * per_epoch
+            self.words_done = 0
+            self.epochs_planned = epochs
+        epochs = self.epochs_planned
+        kernels = _native.cpu
+        settings = kernels.TrainSettings(architecture=ARCHITECTURES[s.model], window=s.window, negative=s.negative,
+                                         alpha=s.start_alpha, cbow_mean=s.cbow_mean,
+                                         shared_negatives=s.shared_negatives, seed=s.seed, loss_every=LOSS_EVERY)
+        keep = sampling.keep_thresholds(self.vocab.counts, s.sample)
+        accept, alias = sampling.noise_table(self.vocab.counts)
+        report = Progress(self.words_planned, enabled=self.progress if progress is None else progress)
+        hooks = list(self.callbacks) + list(callbacks)
+        session = {"words": 0, "corpus_words": 0, "seconds": 0.0, "loss_sum": 0.0, "loss_terms": 0}
+        t0 = time.perf_counter()
+        try:
+            while self.words_done < self.words_planned:
+                epoch = self.words_done // per_epoch
+                skip = self.words_done - epoch * per_epoch  # resuming inside an epoch
+                stats = self._train_epoch(corpus, kernels, settings, keep, accept, alias, epoch, skip, per_epoch,
+                                          epochs, report, session, t0)
+                self.history.append(stats)
+                for hook in hooks:
+                    hook(self, stats)
+        finally:
+            session["seconds"] = time.perf_counter() - t0
+            report.close()
+        return self._session_stats(session)
+
+    def _train_epoch(self, corpus, kernels, settings, keep, accept, alias, epoch, skip, per_epoch, epochs,
+                     report, session, t0) -> dict:
+        position = 0  # in-vocabulary words of this epoch read so far
+        epoch_loss, epoch_terms, epoch_kept = 0.0, 0, 0
+        epoch_start = time.perf_counter()
+        threads = self.settings.thread_count
+        with _EncodedBlocks(corpus, self.vocab.native_index, self.settings.max_sentence_length) as blocks:
+            for ids, ends, corpus_words in blocks:
+                n = len(ids)
+                session["corpus_words"] += corpus_words
+                if position + n <= skip or n == 0:
+                    position += n
+                    continue
+                if position < skip:  # a resumed run: drop the sentences trained before the stop
+                    first = int(np.searchsorted(ends, skip - position, side="right"))
+                    offset = int(ends[first - 1]) if first > 0 else 0
+                    ids, ends, n, position = ids[offset:], ends[first:] - offset, n - offset, position + offset
+                r = kernels.train_chunk(self.input_table, self.output_table, keep, accept, alias, settings, ids, ends,
+                                        epoch, position, float(self.words_done), float(self.words_planned),
+                                        threads)
+                position += n
+                self.words_done = min(self.words_planned, epoch * per_epoch + position)
+                session["words"] += n
+                session["loss_sum"] += r["loss"]
+                session["loss_terms"] += r["loss_terms"]
+                epoch_loss += r["loss"]
+                epoch_terms += r["loss_terms"]
+                epoch_kept += r["words_kept"]
+                recent = r["loss"] / r["loss_terms"] if r["loss_terms"] else None
+                report.update(self.words_done, session["corpus_words"], r["alpha"], recent, epoch + 1, epochs)
+        if position == 0:
+            raise CorpusError(f"corpus {corpus!r} has no words of the vocabulary to train on")
+        # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
+        self.words_done = max(self.words_done, (epoch + 1) * per_epoch)
+        return {"epoch": epoch + 1, "words": position, "words_kept": epoch_kept,
+                "seconds": time.perf_counter() - epoch_start,
+                "loss": epoch_loss / epoch_terms if epoch_terms else None}
+
+    def _session_stats(self, session) -> dict:
+        seconds = session["seconds"]
+        return {"words": session["words"], "corpus_words": session["corpus_words"], "seconds": seconds,
+                "words_per_s": session["corpus_words"] / seconds if seconds > 0 else 0.0,
+                "loss": session["loss_sum"] / session["loss_terms"] if session["loss_terms"] else None,
+                "finished": self.words_done >= self.words_planned}
+
+    @property
+    def finished(self) -> bool:
+        return self.words_planned > 0 and self.words_done >= self.words_planned
+
+    # ---- saving ------------------------------------------------------------------
+    def save(self, path, binary: Optional[bool] = None) -> None:
+        """Save by extension: .bin word2vec binary, .txt/.vec word2vec text (the word
+        vectors only); anything else the native format (weights, vocabulary, settings
+        and training position; Word2Vec.load resumes from it). Written atomically."""
+        from . import model_format
+        self._require_vocab()
+        kind = model_format.kind_of(path, binary)
+        if kind == "native":
+            model_format.save_model(path, self)
+        else:
+            self.wv.save_word2vec_format(path, binary=kind == "binary")
+
+    @classmethod
+    def load(cls, path, progress: bool = True) -> "Word2Vec":
+        """Load a model saved in the native format."""
+        from . import model_format
+        return model_format.load_model(path, cls, progress=progress)
+
+
+def padded_table(rows: int, dim: int) -> np.ndarray:
+    """A zeroed [rows, dim rounded up to 16] float32 table with 64-byte aligned rows:
+    the native trainer runs its loops over whole vectors (the padding stays zero)."""
+    width = -(-dim // 16) * 16
+    raw = np.zeros(rows * width + 16, dtype=np.float32)
+    offset = (-raw.ctypes.data % 64) // 4
+    return raw[offset:offset + rows * width].reshape(rows, width)
+
+
+class _EncodedBlocks:
+    """The corpus as (ids, sentence_ends, corpus_words) blocks, read and encoded by a
+    background thread (native code, GIL released) while the caller trains."""
+
+    _DONE = object()
+
+    def __init__(self, corpus: Corpus, index, max_sentence_length: int, depth: int = 2):
+        self.corpus, self.index, self.max_len = corpus, index, max_sentence_length
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="w2v_ext-reader", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            encoder = _native.cpu.CorpusEncoder(self.index, self.max_len)
+            read = 0
+            pending = None
+            for block in self.corpus.blocks(BLOCK_BYTES):
+                if pending is not None:
+                    self._put(encoder, pending, False, read)
+                    read = encoder.words_read
+                pending = block
+                if self.stop.is_set():
+                    return
+            self._put(encoder, pending or b"", True, read)
+            self._offer(self._DONE)
+        except BaseException as e:  # handed to the consumer, raised there
+            self._offer(e)
+
+    def _put(self, encoder, block, last, read_before) -> None:
+        ids, ends = encoder.encode(block, last=last)
+        self._offer((ids, ends, encoder.words_read - read_before))
+
+    def _offer(self, item) -> None:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __iter__(self):
+        while True:
+            item = self.queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        return False

@@ -1,0 +1,107 @@
+"""The vocabulary: words sorted by count, most frequent first, counted in native code.
+
+Words are byte strings in the corpus; here they are `str`, decoded from UTF-8 with
+'surrogateescape', so bytes that are not valid UTF-8 survive a round trip unchanged
+(they show as surrogate escapes in Python and are written back as the original bytes).
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from . import _native
+from .corpus import Corpus, CorpusError, read_range
+
+ENCODING = "utf-8"
+ERRORS = "surrogateescape"
+
+
+class Vocabulary:
+    """words[i] occurred counts[i] times; counts never increase with i."""
+
+    def __init__(self, words: Sequence[str], counts):
+        counts = np.asarray(counts, dtype=np.int64)
+        if len(words) != len(counts):
+            raise ValueError(f"{len(words)} words but {len(counts)} counts")
+        self.words: List[str] = list(words)
+        self.counts = counts
+        self._index: Optional[Dict[str, int]] = None
+        self._native_index = None
+
+    @classmethod
+    def from_bytes(cls, words: Sequence[bytes], counts) -> "Vocabulary":
+        return cls([w.decode(ENCODING, ERRORS) for w in words], counts)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word) -> bool:
+        return word in self.index
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({len(self)} words, {self.total} occurrences)"
+
+    @property
+    def total(self) -> int:
+        """Occurrences of all vocabulary words: the words one epoch trains on."""
+        return int(self.counts.sum())
+
+    @property
+    def index(self) -> Dict[str, int]:
+        if self._index is None:
+            self._index = {w: i for i, w in enumerate(self.words)}
+        return self._index
+
+    def word_bytes(self) -> List[bytes]:
+        return [w.encode(ENCODING, ERRORS) for w in self.words]
+
+    @property
+    def native_index(self):
+        """The native word -> id table the corpus encoder uses."""
+        if self._native_index is None:
+            self._native_index = _native.cpu.WordIndex(self.word_bytes())
+        return self._native_index
+
+
+def count_words(corpus: Corpus, max_vocab_size: Optional[int] = None, threads: int = 1):
+    """A native WordCounter holding the corpus's word counts, counted by `threads`
+    threads over byte ranges of plain files (one thread otherwise)."""
+    limit = int(max_vocab_size or 0)
+    ranges = corpus.ranges(threads) if threads > 1 else []
+    if len(ranges) > 1:
+        def count_range(r):
+            counter = _native.cpu.WordCounter(limit)
+            for block in read_range(*r):
+                counter.add_block(block)
+            counter.add_block(b"", last=True)
+            return counter
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            counters = list(pool.map(count_range, ranges))
+        total = counters[0]
+        for other in counters[1:]:
+            total.merge(other)
+        return total
+    counter = _native.cpu.WordCounter(limit)
+    for block in corpus.blocks():
+        counter.add_block(block)
+    counter.add_block(b"", last=True)
+    return counter
+
+
+def build_vocabulary(corpus: Corpus, min_count: int = 5, max_vocab_size: Optional[int] = None,
+                     max_final_vocab: Optional[int] = None, threads: int = 1) -> Vocabulary:
+    """Count the corpus and keep the words seen at least min_count times (at most
+    max_final_vocab of them, the most frequent). max_vocab_size bounds the words held
+    while counting, pruning the rarest as word2vec.c does."""
+    counter = count_words(corpus, max_vocab_size, threads)
+    if counter.total_words == 0:
+        raise CorpusError(f"corpus {corpus!r} contains no words")
+    words, counts = counter.most_frequent(min_count, int(max_final_vocab or 0))
+    if not words:
+        _, top = counter.most_frequent(1, 1)
+        raise CorpusError(f"no word of the corpus occurs min_count={min_count} times (the most frequent "
+                          f"occurs {int(top[0])} times in {counter.total_words} words); lower min_count")
+    return Vocabulary.from_bytes(words, counts)

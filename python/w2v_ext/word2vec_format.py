@@ -1,0 +1,288 @@
+"""Read and write the word2vec text and binary vector formats (numpy only).
+
+Layout, as word2vec.c writes it and gensim's ``KeyedVectors.load_word2vec_format``
+reads it::
+
+    header   b"<count> <dim>\\n"
+    text     b"word v1 v2 ... v<dim>\\n"                 one record per line
+    binary   b"word " + <dim> little-endian float32 + b"\\n"   (4*dim raw bytes)
+
+Reading (:func:`read_word2vec_format`)
+    * text vs binary is detected from the first record (``binary=None``), not the
+      file name; gzip / bz2 / xz input is detected from its magic bytes.
+    * accepts word2vec.c, gensim and fastText ``.vec`` text (trailing spaces,
+      ``\\r\\n``, runs of spaces or tabs between numbers) and binary files with or
+      without the newline after each vector.
+    * words are decoded as UTF-8 with ``errors='replace'`` by default (invalid
+      bytes become U+FFFD, so two distinct byte strings may decode to the same
+      word); pass ``errors='strict'`` to fail instead, or ``'surrogateescape'`` to
+      keep the exact bytes (the writer re-encodes them unchanged).
+    * ``limit=N`` reads the first N records only, without reading the rest.
+    * malformed input raises ``ValueError`` naming the file and the line (text)
+      or record (binary): bad header, wrong number of values, non-numeric
+      value, truncated record, fewer records than the header declares.
+      Records after the declared count are ignored (as gensim does).
+
+Writing (:func:`write_word2vec_format`)
+    * atomic: the file is written to a temporary file in the same directory and
+      moved into place with ``os.replace``; on any error the temporary file is
+      removed and an existing file at ``path`` is left untouched.
+    * binary: exactly word2vec.c's layout (bit-exact float32 round trip).
+    * text: ``%.<precision>g`` (default 6 significant digits, close to word2vec.c's
+      ``%lf`` but without losing small values); ``precision=9`` round-trips
+      float32 exactly.  gensim, fastText and word2vec tools all read it.
+    * a ``.gz`` / ``.bz2`` / ``.xz`` suffix compresses the output.
+    * words that are empty or contain ASCII whitespace (space, tab, newline,
+      CR, VT, FF) are rejected: the format cannot represent them.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import re
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .atomic_file import atomic_write, check_output_path
+
+__all__ = ["read_word2vec_format", "write_word2vec_format"]
+
+_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+_CHUNK_BYTES = 1 << 20   # binary reader: bytes read per call
+_TEXT_BATCH = 1 << 13    # text reader: lines parsed per np.fromstring call
+_WRITE_BATCH = 1 << 12   # writer: records encoded per write call
+_BAD_WORD = re.compile(r"[ \t\n\r\v\f]")
+_NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")   # bytes never seen in ASCII number text
+
+
+# ----------------------------------------------------------------------------- reading
+
+def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[int] = None,
+                         errors: str = "replace") -> Tuple[List[str], np.ndarray]:
+    """Read a word2vec text or binary file.
+
+    Args:
+        path: file name (str or os.PathLike); may be gzip/bz2/xz compressed.
+        binary: True / False to force the format; None detects it from the content.
+        limit: read only the first ``limit`` records (None: all).
+        errors: how to decode words that are not valid UTF-8 (``str.decode`` errors).
+
+    Returns:
+        (words, vectors): ``words`` a list of V str in file order, ``vectors`` a
+        float32 array [V, dim].
+    """
+    name = os.fspath(path)
+    if limit is not None and (int(limit) != limit or limit < 0):
+        raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+    try:
+        with _open_read(name) as f:
+            n, dim = _read_header(f, name)
+            if limit is not None:
+                n = min(n, int(limit))
+            if binary is None:
+                binary = n > 0 and _looks_binary(f, dim)
+            reader = _read_binary if binary else _read_text
+            return reader(f, n, dim, name, errors)
+    except (EOFError, gzip.BadGzipFile, lzma.LZMAError) as e:   # corrupt or cut compressed stream
+        raise ValueError(f"{name}: corrupt or truncated compressed file ({e})") from e
+
+
+def _open_read(name):
+    with open(name, "rb") as f:
+        magic = f.read(6)
+    for prefix, opener in _MAGIC:
+        if magic.startswith(prefix):
+            return opener(name, "rb")
+    return open(name, "rb")
+
+
+def _read_header(f, name) -> Tuple[int, int]:
+    line = f.readline(1024)
+    parts = line.split()
+    try:
+        n, dim = (int(p) for p in parts)
+        ok = n >= 0 and dim > 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: line 1: expected a header '<count> <dim>' (two integers, "
+                         f"dim > 0), got {line[:80]!r}")
+    return n, dim
+
+
+def _looks_binary(f, dim) -> bool:
+    """Peek at the first record. Text: the rest of the first line is `dim` numbers.
+    Otherwise binary, unless the 4*dim bytes after the word are all printable ASCII
+    (then it is text, malformed, and the text reader reports where)."""
+    pos = f.tell()
+    probe = f.read(4096 + 32 * dim)
+    f.seek(pos)
+    line = probe.split(b"\n", 1)[0]
+    word_end = line.find(b" ")
+    values = line[word_end + 1:].split() if word_end >= 0 else []
+    if len(values) == dim:
+        try:
+            [float(v) for v in values]
+            return False
+        except ValueError:
+            pass
+    after_word = probe[probe.find(b" ") + 1:][:4 * dim]
+    return bool(_NOT_TEXT.search(after_word))
+
+
+def _read_text(f, n, dim, name, errors):
+    words: List[str] = []
+    vectors = np.empty((n, dim), dtype=np.float32)
+    batch: List[bytes] = []
+    lineno = 1
+    for raw in f:
+        if len(words) == n:
+            break
+        lineno += 1
+        line = raw.rstrip()
+        word, _, rest = line.partition(b" ")
+        if not word:
+            raise ValueError(f"{name}: line {lineno}: expected a word and {dim} values, got "
+                             f"{'an empty line' if not line else 'a line starting with a space'}")
+        if rest.count(b" ") != dim - 1 and len(rest.split()) != dim:
+            raise ValueError(f"{name}: line {lineno}: expected a word and {dim} values, "
+                             f"got {len(rest.split())} values")
+        words.append(word.decode("utf-8", errors))
+        batch.append(rest)
+        if len(batch) == _TEXT_BATCH:
+            _parse_text_batch(batch, vectors[len(words) - len(batch):len(words)], name, lineno - len(batch) + 1)
+            batch = []
+    if batch:
+        _parse_text_batch(batch, vectors[len(words) - len(batch):len(words)], name, lineno - len(batch) + 1)
+    if len(words) < n:
+        raise ValueError(f"{name}: file ends after {len(words)} records (line {lineno}) but the "
+                         f"header declares {n}")
+    return words, vectors
+
+
+def _parse_text_batch(rests: Sequence[bytes], out: np.ndarray, name, first_lineno) -> None:
+    """Parse the numeric parts of len(rests) lines into out [len(rests), dim]: one
+    vectorised np.fromstring call; on any mismatch, redo line by line to find the bad value."""
+    try:
+        flat = np.fromstring(b" ".join(rests), dtype=np.float32, sep=" ")
+        if flat.size == out.size:
+            out[:] = flat.reshape(out.shape)
+            return
+    except ValueError:   # numpy >= 2.x raises on unparsable text (older numpy: short result)
+        pass
+    for k, rest in enumerate(rests):
+        tokens = rest.split()
+        if len(tokens) != out.shape[1]:
+            raise ValueError(f"{name}: line {first_lineno + k}: expected {out.shape[1]} values, "
+                             f"got {len(tokens)}")
+        try:
+            out[k] = [float(t) for t in tokens]
+        except ValueError:
+            bad = next(t for t in tokens if not _is_float(t))
+            raise ValueError(f"{name}: line {first_lineno + k}: non-numeric value {bad[:40]!r}") from None
+
+
+def _is_float(token: bytes) -> bool:
+    try:
+        float(token)
+        return True
+    except ValueError:
+        return False
+
+
+def _read_binary(f, n, dim, name, errors):
+    rec = 4 * dim
+    words: List[str] = []
+    vectors = np.empty((n, dim), dtype=np.float32)
+    buf, pos, offset = b"", 0, f.tell()   # offset: file position of buf[0] (for messages)
+    for i in range(n):
+        while True:
+            space = buf.find(b" ", pos)
+            if space >= 0 and space + 1 + rec <= len(buf):
+                break
+            more = f.read(_CHUNK_BYTES)
+            if not more:
+                if not buf[pos:].strip():
+                    raise ValueError(f"{name}: file ends after {i} records but the header declares {n}")
+                what = ("no space after the word" if space < 0 else
+                        f"{len(buf) - space - 1} of {rec} vector bytes")
+                raise ValueError(f"{name}: record {i + 1} (byte {offset + pos}): truncated binary "
+                                 f"record, {what} before the end of the file")
+            offset += pos
+            buf, pos = buf[pos:] + more, 0
+        word = buf[pos:space].lstrip(b"\n")   # the newline after the previous vector is optional
+        if not word:
+            raise ValueError(f"{name}: record {i + 1} (byte {offset + pos}): empty word "
+                             "(corrupt file, or wrong dim in the header?)")
+        words.append(word.decode("utf-8", errors))
+        vectors[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
+        pos = space + 1 + rec
+    return words, vectors
+
+
+# ----------------------------------------------------------------------------- writing
+
+def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binary: bool = True,
+                          precision: int = 6) -> None:
+    """Write ``words`` and ``vectors`` [V, dim] in word2vec format, atomically.
+
+    Args:
+        path: output file; a .gz/.bz2/.xz suffix compresses it. Its directory must exist.
+        words: V str without ASCII whitespace (encoded as UTF-8, surrogateescape).
+        vectors: [V, dim] real array, written as float32.
+        binary: word2vec.c binary layout (True) or text (False).
+        precision: significant digits in text mode (``%.<precision>g``); 9 is exact.
+    """
+    name = os.fspath(path)
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or vectors.shape[1] == 0 or not np.issubdtype(vectors.dtype, np.number) \
+            or np.iscomplexobj(vectors):
+        raise ValueError(f"vectors must be a real [V, dim] array with dim > 0, got shape "
+                         f"{vectors.shape} dtype {vectors.dtype}")
+    words = list(words)
+    if len(words) != len(vectors):
+        raise ValueError(f"{len(words)} words but {len(vectors)} vectors")
+    for i, w in enumerate(words):
+        if not isinstance(w, str):
+            raise TypeError(f"word #{i} is {type(w).__name__}, not str: {w!r}")
+        if not w or _BAD_WORD.search(w):
+            raise ValueError(f"word #{i} {w!r} is empty or contains whitespace, which the "
+                             "word2vec format cannot represent")
+    if not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"precision must be an int in 1..17, got {precision!r}")
+    check_output_path(name)
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    with atomic_write(name) as raw:
+        f = _compressor(raw, name)
+        f.write(b"%d %d\n" % vectors.shape)
+        for start in range(0, len(words), _WRITE_BATCH):
+            stop = min(start + _WRITE_BATCH, len(words))
+            f.write(_encode_records(words[start:stop], vectors[start:stop], binary, precision))
+        if f is not raw:
+            f.close()   # flushes the compressor; raw stays open
+
+
+def _compressor(raw, name):
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        return gzip.GzipFile(filename=os.path.basename(name)[:-3], mode="wb", fileobj=raw)
+    if lower.endswith(".bz2"):
+        return bz2.BZ2File(raw, "wb")
+    if lower.endswith(".xz"):
+        return lzma.LZMAFile(raw, "wb")
+    return raw
+
+
+def _encode_records(words: Sequence[str], vectors: np.ndarray, binary: bool, precision: int) -> bytes:
+    """Encode len(words) records; vectors [len(words), dim] little-endian float32."""
+    if binary:
+        rec = 4 * vectors.shape[1]
+        data = vectors.tobytes()
+        return b"".join(w.encode("utf-8", "surrogateescape") + b" " + data[k * rec:(k + 1) * rec] + b"\n"
+                        for k, w in enumerate(words))
+    line = "%s" + f" %.{precision}g" * vectors.shape[1] + "\n"
+    text = "".join(line % (w, *row) for w, row in zip(words, vectors.tolist()))
+    return text.encode("utf-8", "surrogateescape")
