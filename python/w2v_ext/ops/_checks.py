@@ -86,16 +86,21 @@ def check_reduction(reduction: str) -> None:
 def check_padding_idx(padding_idx) -> int:
     if isinstance(padding_idx, bool) or not isinstance(padding_idx, int):
         raise TypeError(f"padding_idx must be an int, got {type(padding_idx).__name__}")
+    if not -(2 ** 63) <= padding_idx < 2 ** 63:
+        raise ValueError(f"padding_idx must fit in int64, got {padding_idx}")
     return padding_idx
 
 
-def check_learning_rate(lr) -> float:
-    if isinstance(lr, torch.Tensor):
-        raise TypeError("lr must be a Python float, not a tensor")
-    lr = float(lr)
+def check_learning_rate_type(lr) -> None:
+    """lr must be a real number. Its value is checked inside the step ops
+    (check_learning_rate), so torch.compile can trace a changing lr symbolically."""
+    if isinstance(lr, torch.Tensor) or isinstance(lr, bool) or not isinstance(lr, (int, float)):
+        raise TypeError(f"lr must be a Python float, got {type(lr).__name__}")
+
+
+def check_learning_rate(lr: float) -> None:
     if not math.isfinite(lr):
         raise ValueError(f"lr must be finite, got {lr}")
-    return lr
 
 
 def check_index_range(kernels, name: str, index: torch.Tensor, weight_name: str, rows: int,

@@ -165,6 +165,7 @@ def sgns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center
                    negative: Tensor, lr: float, padding_idx: int) -> Tensor:
     kernels = _views.kernels_for(center)
     launch = _views.launch_args(center)
+    _checks.check_learning_rate(lr)
     tied = input_weight if output_weight is None else output_weight
     check_ranges(SGNS, kernels, input_weight, tied, center, context, negative, padding_idx,
                  launch.get("threads", 1))
@@ -188,6 +189,7 @@ def cbow_ns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], cen
                       negative: Tensor, lr: float, padding_idx: int, exact_context_gradient: bool) -> Tensor:
     kernels = _views.kernels_for(center)
     launch = _views.launch_args(center)
+    _checks.check_learning_rate(lr)
     tied = input_weight if output_weight is None else output_weight
     check_ranges(CBOW_NS, kernels, input_weight, tied, center, context, negative, padding_idx,
                  launch.get("threads", 1))

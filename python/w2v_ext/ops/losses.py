@@ -49,8 +49,9 @@ def sgns_loss(input_weight: torch.Tensor, output_weight: torch.Tensor, center: t
             tutorial's loss) or 'none' ([B] per-row sums).
         padding_idx: slots holding this index take no part (a padded centre drops its
             whole row; a padded context drops its [B, C, K] negatives too).
-        sparse: gradients as coalesced sparse COO tensors (like
-            nn.Embedding(sparse=True)), holding only the touched rows.
+        sparse: gradients as sparse COO tensors holding only the touched rows,
+            each once, in order (like nn.Embedding(sparse=True)); torch.autograd.grad
+            returns them marked coalesced, while .grad accumulation drops the mark.
 
     Returns: a 0-dim loss, or [B] for reduction='none'.
     """
@@ -113,7 +114,7 @@ def sgns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, center: 
     """
     center, context, negative, padding_idx = _prepare(input_weight, output_weight, center, context, negative,
                                                       padding_idx, (2, 3))
-    lr = _checks.check_learning_rate(lr)
+    _checks.check_learning_rate_type(lr)
     with torch.no_grad():
         return _ns_ops.sgns_sgd_step_(input_weight, _tied_or(input_weight, output_weight), center, context,
                                       negative, lr, padding_idx)
@@ -134,7 +135,7 @@ def cbow_ns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, cente
         raise ValueError(f"context_update must be 'exact' or 'word2vec', got {context_update!r}")
     center, context, negative, padding_idx = _prepare(input_weight, output_weight, center, context, negative,
                                                       padding_idx, (2,))
-    lr = _checks.check_learning_rate(lr)
+    _checks.check_learning_rate_type(lr)
     with torch.no_grad():
         return _ns_ops.cbow_ns_sgd_step_(input_weight, _tied_or(input_weight, output_weight), center, context,
                                          negative, lr, padding_idx, context_update == "exact")

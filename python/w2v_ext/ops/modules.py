@@ -55,7 +55,9 @@ class SkipGramNS(_NegativeSamplingModel):
     model(center [B], context [B, C], negative [B, K] or [B, C, K]) -> loss.
     init='word2vec' (default) starts like word2vec.c; init='normal' keeps nn.Embedding's
     N(0, 1), as in the tutorial. sparse=True gives sparse gradients (use SGD or
-    SparseAdam).
+    SparseAdam). padding_idx follows nn.Embedding: a row of the table (negative values
+    count from the end), never updated; slots holding that index are skipped. Without
+    it, slots holding -1 are padding.
     """
 
     def forward(self, center, context, negative, reduction: str = "sum"):

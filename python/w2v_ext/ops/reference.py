@@ -29,6 +29,11 @@ def _reduce(pos_terms, neg_terms, reduction):
     return pos_sum.sum() / max(int(n_pos), 1) + neg_sum.sum() / max(int(n_neg), 1)
 
 
+def _softplus(x):
+    """log(1 + e^x), exact for every x (F.softplus switches to x above 20)."""
+    return torch.logaddexp(x, torch.zeros_like(x))
+
+
 def _masked(terms, mask):
     return torch.where(mask, terms, torch.full_like(terms, float("nan")))
 
@@ -45,7 +50,7 @@ def sgns_loss_reference(input_weight, output_weight, center, context, negative, 
     else:
         neg = torch.einsum("bd,bckd->bck", h, _gather(output_weight, negative, padding_idx))
         neg_mask = (negative != padding_idx) & ctx[..., None]
-    return _reduce(_masked(F.softplus(-pos), ctx), _masked(F.softplus(neg), neg_mask), reduction)
+    return _reduce(_masked(_softplus(-pos), ctx), _masked(_softplus(neg), neg_mask), reduction)
 
 
 def cbow_ns_loss_reference(input_weight, output_weight, center, context, negative, *, reduction="sum",
@@ -57,13 +62,13 @@ def cbow_ns_loss_reference(input_weight, output_weight, center, context, negativ
     if in_batch_positives:
         scores = h @ _gather(output_weight, center, padding_idx).T                      # [B, B]
         eye = torch.eye(len(center), dtype=torch.bool, device=center.device)
-        terms = torch.where(eye, F.softplus(-scores), F.softplus(scores))
+        terms = torch.where(eye, _softplus(-scores), _softplus(scores))
         pos_terms = _masked(terms, row[:, None] & row[None, :])
     else:
         score = (h * _gather(output_weight, center, padding_idx)).sum(1)
-        pos_terms = _masked(F.softplus(-score)[:, None], row[:, None])
+        pos_terms = _masked(_softplus(-score)[:, None], row[:, None])
     neg = torch.einsum("bd,bkd->bk", h, _gather(output_weight, negative, padding_idx))
-    neg_terms = _masked(F.softplus(neg), (negative != padding_idx) & row[:, None])
+    neg_terms = _masked(_softplus(neg), (negative != padding_idx) & row[:, None])
     return _reduce(pos_terms, neg_terms, reduction)
 
 

@@ -1,0 +1,69 @@
+"""Shared fixtures for the w2v_ext op tests.
+
+- every test runs with `w2v_ext.ops._views.POISON_OUTPUTS = True` (outputs a kernel must
+  write start as NaN, so an unwritten element fails a comparison instead of passing as
+  leftover zeros), restored afterwards;
+- every test gets its torch thread count restored afterwards, so a test that calls
+  torch.set_num_threads cannot leak into the next one;
+- `gen` is a torch.Generator seeded from the test's node id: fresh random inputs for
+  every parametrisation, the same ones on every run. The global torch seed is fixed too
+  (nn.Module initialisation uses it).
+"""
+from __future__ import annotations
+
+import os
+import zlib
+
+# Before torch loads libgomp: on small VMs (2 vCPUs) OpenMP's default spin-then-sleep
+# wait makes every tiny torch op that wakes the thread team cost 8-16 ms (a bare 64x64
+# matmul: 16 ms vs 0.06 ms), which multiplies this suite's runtime ~20x. Passive waiting
+# changes timing only, never results; an explicit setting in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import pytest
+import torch
+
+
+def _seed_for(nodeid: str) -> int:
+    return zlib.crc32(nodeid.encode())
+
+
+@pytest.fixture(autouse=True)
+def poison_outputs():
+    """Make kernel outputs start as NaN for the duration of the test."""
+    from w2v_ext.ops import _views
+
+    old = _views.POISON_OUTPUTS
+    _views.POISON_OUTPUTS = True
+    try:
+        yield
+    finally:
+        _views.POISON_OUTPUTS = old
+
+
+@pytest.fixture(autouse=True)
+def restore_num_threads():
+    """Restore torch's intra-op thread count after the test."""
+    old = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+@pytest.fixture(autouse=True)
+def _global_seed(request):
+    torch.manual_seed(_seed_for(request.node.nodeid))
+
+
+@pytest.fixture
+def gen(request) -> torch.Generator:
+    """A CPU generator seeded from the test's node id."""
+    return torch.Generator().manual_seed(_seed_for(request.node.nodeid))
+
+
+@pytest.fixture
+def one_thread():
+    """Run the test body with torch.set_num_threads(1) (restored by restore_num_threads)."""
+    torch.set_num_threads(1)
+    yield
