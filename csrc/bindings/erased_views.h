@@ -67,9 +67,10 @@ auto dispatch(Scalar scalar, Index index, Fn&& fn) {
   return index == Index::i32 ? fn(double{}, int32_t{}) : fn(double{}, int64_t{});
 }
 
+// module_local: the CPU and CUDA modules each register their own copy.
 inline void bind_views(pybind11::module_& m) {
   namespace py = pybind11;
-  py::class_<ErasedEmbeddings>(m, "EmbeddingPair")
+  py::class_<ErasedEmbeddings>(m, "EmbeddingPair", py::module_local())
       .def(py::init([](const std::string& dtype, uintptr_t input, int64_t input_rows, int64_t input_stride,
                        uintptr_t output, int64_t output_rows, int64_t output_stride, int64_t dim) {
              return ErasedEmbeddings{parse_scalar(dtype), input, output, input_rows, input_stride,
@@ -77,7 +78,7 @@ inline void bind_views(pybind11::module_& m) {
            }),
            py::arg("dtype"), py::arg("input"), py::arg("input_rows"), py::arg("input_stride"), py::arg("output"),
            py::arg("output_rows"), py::arg("output_stride"), py::arg("dim"));
-  py::class_<ErasedBatch>(m, "NsBatch")
+  py::class_<ErasedBatch>(m, "NsBatch", py::module_local())
       .def(py::init([](const std::string& index_dtype, uintptr_t center, uintptr_t context, uintptr_t negative,
                        int64_t rows, int64_t context_size, int64_t negatives, bool negatives_per_context,
                        bool in_batch_positives, int64_t padding_idx) {

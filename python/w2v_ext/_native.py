@@ -9,7 +9,7 @@ from . import _w2v_cpu as cpu
 
 try:  # built only where a CUDA toolkit was found
     from . import _w2v_cuda as cuda  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on the build
+except ModuleNotFoundError:  # pragma: no cover - depends on the build
     cuda = None
 
 HAS_CUDA_BUILD = cuda is not None
@@ -28,5 +28,10 @@ def kernels_for(device_type: str):
         if cuda is None:
             raise RuntimeError("w2v_ext was built without CUDA support (no CUDA toolkit was found at build "
                                "time); reinstall from source on a machine with nvcc to use CUDA tensors")
+        if cuda.device_count() == 0:
+            raise RuntimeError("w2v_ext: no CUDA device is visible to this process")
+        if not hasattr(cuda, "sgns_forward"):
+            raise NotImplementedError("this version of w2v_ext has no CUDA kernels for the ops yet; "
+                                      "run them on CPU tensors")
         return cuda
     raise ValueError(f"w2v_ext kernels run on 'cpu' or 'cuda' tensors, not {device_type!r}")
