@@ -31,3 +31,23 @@ double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch
                         bool exact_context_gradient, int threads);
 
 }  // namespace w2v::cpu
+
+namespace w2v::cuda {
+
+// The same contracts as w2v::cpu's, launched on `stream` (a cudaStream_t). The backward
+// adds into the gradient rows with atomics, so sums over repeated rows are not
+// bit-reproducible; the step adds its summed loss into *loss (one element, on the device).
+template <typename T, typename I>
+void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
+                  void* stream);
+
+template <typename T, typename I>
+void cbow_ns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos,
+                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
+                   void* stream);
+
+template <typename T, typename I>
+void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool exact_context_gradient, T* loss,
+                   void* stream);
+
+}  // namespace w2v::cuda

@@ -103,16 +103,37 @@ def check_learning_rate(lr: float) -> None:
         raise ValueError(f"lr must be finite, got {lr}")
 
 
-def check_index_range(kernels, name: str, index: torch.Tensor, weight_name: str, rows: int,
-                      padding_idx: int, threads: int) -> None:
-    """Raise IndexError naming the first entry of `index` that is neither padding_idx nor
-    a row of the `rows`-row weight it addresses."""
-    if index.numel() == 0:
+def check_index_ranges(kernels, checks, padding_idx: int, launch: dict) -> None:
+    """checks: (name, index tensor, weight name, weight rows) tuples. Raise IndexError
+    naming the first entry that is neither padding_idx nor a row of its weight.
+
+    On CUDA the scans run on the device and their results come back in one
+    device-to-host copy (one synchronisation per op call)."""
+    checks = [c for c in checks if c[1].numel() > 0]
+    if not checks:
         return
-    bad = kernels.check_index_range(index_dtype=str(index.dtype).removeprefix("torch."), data=index.data_ptr(),
-                                    numel=index.numel(), rows=rows, padding_idx=padding_idx, threads=threads)
-    if bad < 0:
-        return
+    if "stream" in launch:
+        first = torch.tensor([index.numel() for _, index, _, _ in checks], dtype=torch.int64,
+                             device=checks[0][1].device)
+        for k, (_, index, _, rows) in enumerate(checks):
+            kernels.check_index_range(index_dtype=_index_dtype(index), data=index.data_ptr(), numel=index.numel(),
+                                      rows=rows, padding_idx=padding_idx, first_bad=first[k:].data_ptr(),
+                                      stream=launch["stream"])
+        found = [-1 if bad == index.numel() else bad for bad, (_, index, _, _) in zip(first.tolist(), checks)]
+    else:
+        found = [kernels.check_index_range(index_dtype=_index_dtype(index), data=index.data_ptr(),
+                                           numel=index.numel(), rows=rows, padding_idx=padding_idx,
+                                           threads=launch["threads"]) for _, index, _, rows in checks]
+    for bad, (name, index, weight_name, rows) in zip(found, checks):
+        if bad >= 0:
+            _raise_out_of_range(name, index, bad, weight_name, rows, padding_idx)
+
+
+def _index_dtype(index: torch.Tensor) -> str:
+    return str(index.dtype).removeprefix("torch.")
+
+
+def _raise_out_of_range(name, index, bad, weight_name, rows, padding_idx):
     position, rest = [], bad
     for size in reversed(index.shape):
         position.append(rest % size)

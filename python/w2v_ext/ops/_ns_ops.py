@@ -37,12 +37,11 @@ CBOW_NS = Model("cbow_ns", ("context",), _terms.cbow_masks)
 
 
 def check_ranges(model: Model, kernels, input_weight, output_weight, center, context, negative,
-                 padding_idx: int, threads: int) -> None:
+                 padding_idx: int, launch: dict) -> None:
     tensors = {"center": center, "context": context, "negative": negative}
     weights = {"input_weight": input_weight, "output_weight": output_weight}
-    for name, weight_name in model.index_weights():
-        _checks.check_index_range(kernels, name, tensors[name], weight_name, weights[weight_name].size(0),
-                                  padding_idx, threads)
+    _checks.check_index_ranges(kernels, [(name, tensors[name], weight_name, weights[weight_name].size(0))
+                                         for name, weight_name in model.index_weights()], padding_idx, launch)
 
 
 def _run_backward(model: Model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
@@ -50,6 +49,13 @@ def _run_backward(model: Model, grad_pos, grad_neg, input_weight, output_weight,
     kernels = _views.kernels_for(center)
     # kept in locals: a pointer to a temporary's data would dangle once it is freed
     grad_pos, grad_neg = grad_pos.contiguous(), grad_neg.contiguous()
+    with _views.device_guard(center):
+        _launch_backward(kernels, model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
+                         padding_idx, in_batch_positives, grad_input, grad_output, slots)
+
+
+def _launch_backward(kernels, model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
+                     padding_idx, in_batch_positives, grad_input, grad_output, slots):
     getattr(kernels, f"{model.name}_backward")(
         weights=_views.embedding_pair(kernels, input_weight, output_weight),
         batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
@@ -71,10 +77,13 @@ def define_ops(model: Model):
     @torch.library.custom_op(f"{prefix}_forward", mutates_args=())
     def forward(input_weight: Tensor, output_weight: Tensor, center: Tensor, context: Tensor, negative: Tensor,
                 padding_idx: int, in_batch_positives: bool, sparse_grad: bool) -> tuple[Tensor, Tensor]:
+        with _views.device_guard(center):
+            return _forward(input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives)
+
+    def _forward(input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives):
         kernels = _views.kernels_for(center)
         launch = _views.launch_args(center)
-        check_ranges(model, kernels, input_weight, output_weight, center, context, negative, padding_idx,
-                     launch.get("threads", 1))
+        check_ranges(model, kernels, input_weight, output_weight, center, context, negative, padding_idx, launch)
         B = center.size(0)
         pos_loss, neg_loss = _views.new_output(input_weight, B), _views.new_output(input_weight, B)
         if B > 0:
@@ -163,20 +172,18 @@ cbow_ns_forward = define_ops(CBOW_NS)
 @torch.library.custom_op("w2v_ext::sgns_sgd_step_", mutates_args=("input_weight", "output_weight"))
 def sgns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
                    negative: Tensor, lr: float, padding_idx: int) -> Tensor:
-    kernels = _views.kernels_for(center)
-    launch = _views.launch_args(center)
-    _checks.check_learning_rate(lr)
-    tied = input_weight if output_weight is None else output_weight
-    check_ranges(SGNS, kernels, input_weight, tied, center, context, negative, padding_idx,
-                 launch.get("threads", 1))
-    loss = _views.new_output(input_weight)
-    if center.size(0) == 0:
-        loss.zero_()
-    else:
-        kernels.sgns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
-                              batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
-                              lr=lr, loss=loss.data_ptr(), **launch)
-    return loss
+    with _views.device_guard(center):
+        kernels = _views.kernels_for(center)
+        launch = _views.launch_args(center)
+        _checks.check_learning_rate(lr)
+        tied = input_weight if output_weight is None else output_weight
+        check_ranges(SGNS, kernels, input_weight, tied, center, context, negative, padding_idx, launch)
+        loss = _views.new_step_loss(input_weight, center.size(0))
+        if center.size(0) > 0:
+            kernels.sgns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
+                                  batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
+                                  lr=lr, loss=loss.data_ptr(), **launch)
+        return loss
 
 
 @sgns_sgd_step_.register_fake
@@ -187,21 +194,19 @@ def _(input_weight, output_weight, center, context, negative, lr, padding_idx):
 @torch.library.custom_op("w2v_ext::cbow_ns_sgd_step_", mutates_args=("input_weight", "output_weight"))
 def cbow_ns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
                       negative: Tensor, lr: float, padding_idx: int, exact_context_gradient: bool) -> Tensor:
-    kernels = _views.kernels_for(center)
-    launch = _views.launch_args(center)
-    _checks.check_learning_rate(lr)
-    tied = input_weight if output_weight is None else output_weight
-    check_ranges(CBOW_NS, kernels, input_weight, tied, center, context, negative, padding_idx,
-                 launch.get("threads", 1))
-    loss = _views.new_output(input_weight)
-    if center.size(0) == 0:
-        loss.zero_()
-    else:
-        kernels.cbow_ns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
-                                 batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
-                                 lr=lr, exact_context_gradient=exact_context_gradient, loss=loss.data_ptr(),
-                                 **launch)
-    return loss
+    with _views.device_guard(center):
+        kernels = _views.kernels_for(center)
+        launch = _views.launch_args(center)
+        _checks.check_learning_rate(lr)
+        tied = input_weight if output_weight is None else output_weight
+        check_ranges(CBOW_NS, kernels, input_weight, tied, center, context, negative, padding_idx, launch)
+        loss = _views.new_step_loss(input_weight, center.size(0))
+        if center.size(0) > 0:
+            kernels.cbow_ns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
+                                     batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
+                                     lr=lr, exact_context_gradient=exact_context_gradient, loss=loss.data_ptr(),
+                                     **launch)
+        return loss
 
 
 @cbow_ns_sgd_step_.register_fake

@@ -2,6 +2,7 @@
 the launch arguments for the tensors' device (CPU threads or the current CUDA stream)."""
 from __future__ import annotations
 
+import contextlib
 from typing import Optional
 
 import torch
@@ -24,6 +25,14 @@ def new_output(like: torch.Tensor, *shape: int) -> torch.Tensor:
     return out
 
 
+def new_step_loss(like: torch.Tensor, rows: int) -> torch.Tensor:
+    """The 0-dim loss a step kernel fills: the CPU kernels write it (poisoned in tests),
+    the CUDA kernels add into it, so there it starts at zero; an empty batch has loss 0."""
+    if like.device.type == "cuda" or rows == 0:
+        return like.new_zeros(())
+    return new_output(like)
+
+
 def kernels_for(t: torch.Tensor):
     return _native.kernels_for(t.device.type)
 
@@ -32,6 +41,13 @@ def launch_args(t: torch.Tensor) -> dict:
     if t.device.type == "cuda":
         return {"stream": torch.cuda.current_stream(t.device).cuda_stream}
     return {"threads": torch.get_num_threads()}
+
+
+def device_guard(t: torch.Tensor):
+    """Launch on t's GPU (kernels run on the calling thread's current device)."""
+    if t.device.type == "cuda":
+        return torch.cuda.device(t.device)
+    return contextlib.nullcontext()
 
 
 def _row_stride(w: torch.Tensor) -> int:

@@ -1,0 +1,81 @@
+// Warp-level building blocks of the CUDA kernels: one warp owns one batch row (or one
+// centre word); its 32 lanes stride over the embedding dimension.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace w2v::cuda {
+
+constexpr int kWarp = 32;
+constexpr int kWarpsPerBlock = 8;
+constexpr unsigned kFullMask = 0xffffffffu;
+
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v) {
+#pragma unroll
+  for (int offset = kWarp / 2; offset > 0; offset /= 2) v += __shfl_xor_sync(kFullMask, v, offset);
+  return v;
+}
+
+// <a, b> over d elements; every lane gets the result.
+template <typename T>
+__device__ __forceinline__ T warp_dot(const T* a, const T* b, int64_t d, int lane) {
+  T s = 0;
+  for (int64_t i = lane; i < d; i += kWarp) s += a[i] * b[i];
+  return warp_sum(s);
+}
+
+// y += alpha * x, each lane its own elements (no other warp may touch y).
+template <typename T>
+__device__ __forceinline__ void warp_axpy(T alpha, const T* x, T* y, int64_t d, int lane) {
+  for (int64_t i = lane; i < d; i += kWarp) y[i] += alpha * x[i];
+}
+
+// y += alpha * x where other warps may add to y at the same time.
+template <typename T>
+__device__ __forceinline__ void warp_atomic_axpy(T alpha, const T* x, T* y, int64_t d, int lane) {
+  for (int64_t i = lane; i < d; i += kWarp) atomicAdd(y + i, alpha * x[i]);
+}
+
+template <typename T>
+__device__ __forceinline__ void warp_fill(T value, T* y, int64_t d, int lane) {
+  for (int64_t i = lane; i < d; i += kWarp) y[i] = value;
+}
+
+// This thread's warp and lane, and the batch row its warp owns.
+struct WarpSlot {
+  int lane;
+  int warp_in_block;
+  int64_t row;
+};
+
+__device__ __forceinline__ WarpSlot warp_slot() {
+  const int warp_in_block = threadIdx.x / kWarp;
+  return {static_cast<int>(threadIdx.x % kWarp), warp_in_block,
+          static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + warp_in_block};
+}
+
+// Blocks of `warps` warps covering `rows` rows, one warp per row.
+inline dim3 blocks_for_rows(int64_t rows, int warps) { return dim3(static_cast<unsigned>((rows + warps - 1) / warps)); }
+
+// Warps per block that fit `bytes_per_warp` of shared memory in the default 48 KiB.
+inline int warps_fitting(size_t bytes_per_warp) {
+  constexpr size_t kSharedBytes = 48 * 1024;
+  if (bytes_per_warp > kSharedBytes)
+    throw std::invalid_argument("embedding dim too large for the CUDA kernels' shared-memory scratch");
+  const size_t fit = kSharedBytes / (bytes_per_warp == 0 ? 1 : bytes_per_warp);
+  return static_cast<int>(fit < static_cast<size_t>(kWarpsPerBlock) ? fit : kWarpsPerBlock);
+}
+
+inline void check_launch(const char* what) {
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
+}
+
+inline cudaStream_t as_stream(void* stream) { return static_cast<cudaStream_t>(stream); }
+
+}  // namespace w2v::cuda
