@@ -54,7 +54,7 @@ W2V_CLONES void cbow_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
                                   T* pos_loss, T* neg_loss, int64_t begin, int64_t end) {
   const int64_t d = w.dim;
   std::vector<T> h(d);
-  auto score = [&](int64_t target) { return dot(h.data(), w.output + target * w.output_stride, d); };
+  auto score = [&](int64_t target) W2V_LAMBDA_INLINE { return dot(h.data(), w.output + target * w.output_stride, d); };
   for (int64_t r = begin; r < end; ++r) {
     T pos = 0, neg = 0;
     if (!is_pad(b, b.center[r]) && context_mean(w, b, r, h.data()) > 0) {
@@ -96,7 +96,7 @@ W2V_CLONES void cbow_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b,
     const int64_t n_context = context_mean(w, b, r, h);
     T* gh = grad_h + r * d;
     fill_zero(gh, d);
-    auto coef_of = [&](int64_t target, T upstream, bool positive) {
+    auto coef_of = [&](int64_t target, T upstream, bool positive) W2V_LAMBDA_INLINE {
       const T* u = w.output + target * w.output_stride;
       const T coef = upstream * bce_with_logits_grad(dot(h, u, d), positive);
       axpy(coef, u, gh, d);

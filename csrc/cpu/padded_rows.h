@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "cpu/vector_ops.h"
 
@@ -17,10 +18,16 @@ typedef float lanes_t __attribute__((vector_size(kLanes * sizeof(float)), aligne
 W2V_INLINE lanes_t load_lanes(const float* p) { return *reinterpret_cast<const lanes_t*>(p); }
 W2V_INLINE void store_lanes(float* p, lanes_t v) { *reinterpret_cast<lanes_t*>(p) = v; }
 
+typedef float half_lanes_t __attribute__((vector_size(kLanes / 2 * sizeof(float))));
+typedef float quarter_lanes_t __attribute__((vector_size(kLanes / 4 * sizeof(float))));
+
+// A pairwise tree (16 -> 8 -> 4 -> 2 -> 1): four dependent adds instead of the fifteen a
+// left-to-right sum takes (which the compiler may not reorder without -ffast-math).
 W2V_INLINE float sum_lanes(lanes_t v) {
-  float s = 0;
-  for (int64_t i = 0; i < kLanes; ++i) s += v[i];
-  return s;
+  const half_lanes_t h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                         __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  const quarter_lanes_t q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+  return (q[0] + q[2]) + (q[1] + q[3]);
 }
 
 // out[b] = <x, rows[b]> for b < B; d a multiple of kLanes.
@@ -47,39 +54,45 @@ W2V_INLINE void combine_rows(const float* coef, float* const* rows, float* y, in
   }
 }
 
-// out[0:n] = <x, rows[t]>, in blocks of 4, 2 and 1 rows.
-W2V_INLINE void dot_many(const float* x, float* const* rows, int64_t n, int64_t d, float* out) {
+// Calls fn(std::integral_constant<int, B>, offset) over [0, n) in blocks: one block when
+// n <= 8 (one pass over the rows for the usual 1 + negative targets), else blocks of 8
+// and the rest.
+template <typename Fn>
+W2V_INLINE void for_each_block(int64_t n, Fn&& fn) {
   int64_t t = 0;
-  for (; t + 4 <= n; t += 4) dot_rows<4>(x, rows + t, d, out + t);
-  if (t + 2 <= n) dot_rows<2>(x, rows + t, d, out + t), t += 2;
-  if (t < n) dot_rows<1>(x, rows + t, d, out + t);
+  for (; n - t > 8; t += 8) fn(std::integral_constant<int, 8>{}, t);
+  switch (n - t) {
+    case 8: fn(std::integral_constant<int, 8>{}, t); break;
+    case 7: fn(std::integral_constant<int, 7>{}, t); break;
+    case 6: fn(std::integral_constant<int, 6>{}, t); break;
+    case 5: fn(std::integral_constant<int, 5>{}, t); break;
+    case 4: fn(std::integral_constant<int, 4>{}, t); break;
+    case 3: fn(std::integral_constant<int, 3>{}, t); break;
+    case 2: fn(std::integral_constant<int, 2>{}, t); break;
+    case 1: fn(std::integral_constant<int, 1>{}, t); break;
+    default: break;
+  }
 }
 
-// y = sum_t coef[t * coef_stride] * rows[t] (overwrite) or y += that.
+// out[0:n] = <x, rows[t]>.
+W2V_INLINE void dot_many(const float* x, float* const* rows, int64_t n, int64_t d, float* out) {
+  for_each_block(n, [&](auto block, int64_t t) W2V_LAMBDA_INLINE { dot_rows<decltype(block)::value>(x, rows + t, d, out + t); });
+}
+
+// y = sum_t coef[t * coef_stride] * rows[t] (Overwrite) or y += that.
 template <bool Overwrite>
 W2V_INLINE void combine_many(const float* coef, int64_t coef_stride, float* const* rows, int64_t n, float* y,
                              int64_t d) {
-  float c[4];
-  int64_t t = 0;
+  if (Overwrite && n == 0) fill_zero(y, d);
   bool first = Overwrite;
-  auto gather = [&](int64_t count) {
-    for (int64_t b = 0; b < count; ++b) c[b] = coef[(t + b) * coef_stride];
-  };
-  for (; t + 4 <= n; t += 4, first = false) {
-    gather(4);
-    first ? combine_rows<4, true>(c, rows + t, y, d) : combine_rows<4, false>(c, rows + t, y, d);
-  }
-  if (t + 2 <= n) {
-    gather(2);
-    first ? combine_rows<2, true>(c, rows + t, y, d) : combine_rows<2, false>(c, rows + t, y, d);
-    t += 2, first = false;
-  }
-  if (t < n) {
-    gather(1);
-    first ? combine_rows<1, true>(c, rows + t, y, d) : combine_rows<1, false>(c, rows + t, y, d);
-  } else if (first) {
-    fill_zero(y, d);
-  }
+  for_each_block(n, [&](auto block, int64_t t) W2V_LAMBDA_INLINE {
+    constexpr int B = decltype(block)::value;
+    float c[B];
+    for (int b = 0; b < B; ++b) c[b] = coef[(t + b) * coef_stride];
+    if (first) combine_rows<B, true>(c, rows + t, y, d);
+    else combine_rows<B, false>(c, rows + t, y, d);
+    first = false;
+  });
 }
 
 }  // namespace w2v::cpu

@@ -32,7 +32,7 @@ W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
                                   T* neg_loss, int64_t begin, int64_t end) {
   const SgnsLayout<I> at{b};
   const int64_t d = w.dim;
-  auto score = [&](const T* h, int64_t target) { return dot(h, w.output + target * w.output_stride, d); };
+  auto score = [&](const T* h, int64_t target) W2V_LAMBDA_INLINE { return dot(h, w.output + target * w.output_stride, d); };
   for (int64_t r = begin; r < end; ++r) {
     T pos = 0, neg = 0;
     if (!at.is_pad(b.center[r])) {
@@ -77,7 +77,7 @@ W2V_CLONES void sgns_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b,
     T* gh = grad_h + r * d;
     fill_zero(gh, d);
     // One target: its coefficient d(loss)/d(score), its share of grad_h, its term.
-    auto add_term = [&](int64_t target, int64_t slot, T upstream, bool positive, ScatterTerm<T>& term) {
+    auto add_term = [&](int64_t target, int64_t slot, T upstream, bool positive, ScatterTerm<T>& term) W2V_LAMBDA_INLINE {
       const T* u = w.output + target * w.output_stride;
       const T coef = upstream * bce_with_logits_grad(dot(h, u, d), positive);
       axpy(coef, u, gh, d);
@@ -114,9 +114,9 @@ W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
   std::vector<T> h_copy(d), grad_h(d), coef(max_targets);
   std::vector<T*> targets(max_targets);
   double loss = 0;
-  auto out_row = [&](int64_t i) { return w.output + i * w.output_stride; };
+  auto out_row = [&](int64_t i) W2V_LAMBDA_INLINE { return w.output + i * w.output_stride; };
   // Update the centre against the gathered targets, the first n_pos of them positive.
-  auto update = [&](T* h, int64_t n, int64_t n_pos) {
+  auto update = [&](T* h, int64_t n, int64_t n_pos) W2V_LAMBDA_INLINE {
     copy(h, h_copy.data(), d);
     fill_zero(grad_h.data(), d);
     loss += sgd_update_targets(h_copy.data(), targets.data(), n, n_pos, lr, grad_h.data(), coef.data(), d, true);

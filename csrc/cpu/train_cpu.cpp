@@ -72,8 +72,8 @@ W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tab
   float** targets = scratch->targets.data();
   int32_t* noise = scratch->noise.data();
   int32_t* next_noise = scratch->next_noise.data();
-  auto in_row = [&](int64_t w) { return model.input + w * stride; };
-  auto out_row = [&](int64_t w) { return model.output + w * stride; };
+  auto in_row = [&](int64_t w) W2V_LAMBDA_INLINE { return model.input + w * stride; };
+  auto out_row = [&](int64_t w) W2V_LAMBDA_INLINE { return model.output + w * stride; };
   for (int64_t sentence = range.first; sentence < range.last; ++sentence) {
     const int64_t begin = sentence == 0 ? 0 : chunk.sentence_ends[sentence - 1];
     const int64_t end = chunk.sentence_ends[sentence];

@@ -17,6 +17,9 @@
 #endif
 
 #define W2V_INLINE inline __attribute__((always_inline))
+// Lambdas inside a clone must be inlined into it too: compiled on their own they get
+// the baseline instruction set. Write `[&](...) W2V_LAMBDA_INLINE { ... }`.
+#define W2V_LAMBDA_INLINE __attribute__((always_inline))
 
 namespace w2v::cpu {
 
