@@ -9,6 +9,27 @@ namespace py = pybind11;
 
 namespace w2v::bindings {
 
+namespace {
+
+// The kernel trusts its input: ids in [0, vocab) and sentence ends increasing within ids.
+// One pass over them is cheap next to training on them.
+void check_chunk(const TrainChunk& chunk, int64_t n_ids, int64_t vocab) {
+  int64_t previous = 0;
+  for (int64_t s = 0; s < chunk.sentences; ++s) {
+    const int64_t end = chunk.sentence_ends[s];
+    if (end < previous || end > n_ids)
+      throw std::invalid_argument("sentence_ends must increase and stay within ids (entry " + std::to_string(s) +
+                                  " is " + std::to_string(end) + ")");
+    previous = end;
+  }
+  for (int64_t i = 0; i < n_ids; ++i)
+    if (chunk.ids[i] < 0 || chunk.ids[i] >= vocab)
+      throw std::invalid_argument("ids[" + std::to_string(i) + "] = " + std::to_string(chunk.ids[i]) +
+                                  " is not a word of the " + std::to_string(vocab) + "-word vocabulary");
+}
+
+}  // namespace
+
 void bind_train(py::module_& m) {
   py::class_<TrainSettings>(m, "TrainSettings")
       .def(py::init([](int architecture, int window, int negative, float alpha, bool cbow_mean, bool shared_negatives,
@@ -45,6 +66,7 @@ void bind_train(py::module_& m) {
         }
         TrainChunk chunk{array_data<int32_t>(ids, "ids", 1), array_data<int64_t>(sentence_ends, "sentence_ends", 1),
                          sentence_ends.shape(0), epoch, first_position, words_done, words_total};
+        check_chunk(chunk, ids.shape(0), model.vocab);
         ChunkStats stats;
         {
           py::gil_scoped_release release;

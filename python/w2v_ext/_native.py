@@ -5,11 +5,16 @@ otherwise); HAS_CUDA also needs a device to be present at run time.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 from . import _w2v_cpu as cpu
 
-try:  # built only where a CUDA toolkit was found
-    from . import _w2v_cuda as cuda  # type: ignore[attr-defined]
-except ModuleNotFoundError:  # pragma: no cover - depends on the build
+# Built only where a CUDA toolkit was found. A module that is there but fails to load is
+# an error worth seeing, not "no CUDA support".
+if importlib.util.find_spec(f"{__package__}._w2v_cuda") is not None:
+    cuda = importlib.import_module(f"{__package__}._w2v_cuda")
+else:  # pragma: no cover - depends on the build
     cuda = None
 
 HAS_CUDA_BUILD = cuda is not None

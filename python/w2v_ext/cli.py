@@ -63,8 +63,9 @@ def _add_train(sub) -> None:
     p = sub.add_parser(
         "train", help="train word vectors on a corpus",
         description="Train word vectors with word2vec.c's recipe (skip-gram or CBOW with negative sampling). "
-                    "The output format follows OUT's extension: .bin word2vec binary, .txt/.vec word2vec text, "
-                    "anything else the native model format (resumable with --resume).",
+                    "The output format follows OUT's extension: .bin word2vec binary, .txt/.vec word2vec text "
+                    "(a further .gz/.bz2/.xz compresses them), anything else the native model format "
+                    "(resumable with --resume).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("corpus", nargs="+",
                    help="text file(s) or directories; .gz/.bz2/.xz are read transparently. Words are separated "

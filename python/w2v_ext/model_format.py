@@ -21,10 +21,16 @@ VERSION = 1
 
 
 def kind_of(path, binary: Optional[bool] = None) -> str:
-    """'binary' / 'text' (word2vec formats) or 'native', from `binary` or the extension."""
+    """'binary' / 'text' (word2vec formats) or 'native', from `binary` or the extension
+    (a .gz/.bz2/.xz suffix after it, which compresses the word2vec formats, is skipped)."""
     if binary is not None:
         return "binary" if binary else "text"
-    ext = os.path.splitext(os.fspath(path))[1].lower()
+    name = os.fspath(path).lower()
+    for suffix in (".gz", ".bz2", ".xz"):
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    ext = os.path.splitext(name)[1]
     if ext == ".bin":
         return "binary"
     if ext in (".txt", ".vec"):
@@ -38,6 +44,7 @@ def save_model(path, model) -> None:
     meta = {"format": FORMAT, "version": VERSION, "settings": dataclasses.asdict(model.settings),
             "words_done": int(model.words_done), "words_planned": int(model.words_planned),
             "epochs_planned": int(getattr(model, "epochs_planned", model.settings.epochs)),
+            "epochs_done": int(model.epochs_done), "epoch_position": int(model.epoch_position),
             "history": model.history}
     with atomic_write(path) as f:
         np.savez(f, input=model.input, output=model.output, counts=model.vocab.counts,
@@ -68,5 +75,11 @@ def load_model(path, cls, progress: bool = True):
     model.words_done = meta["words_done"]
     model.words_planned = meta["words_planned"]
     model.epochs_planned = meta["epochs_planned"]
+    if "epochs_done" in meta:
+        model.epochs_done, model.epoch_position = meta["epochs_done"], meta["epoch_position"]
+    else:  # files written before these were stored
+        per_epoch = max(model.vocab.total, 1)
+        model.epochs_done = min(model.words_done // per_epoch, model.epochs_planned)
+        model.epoch_position = model.words_done - model.epochs_done * per_epoch
     model.history = meta["history"]
     return model

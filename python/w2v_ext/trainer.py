@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import queue
+import signal
 import threading
 import time
 from typing import Callable, Iterable, Optional, Sequence
@@ -108,6 +109,9 @@ class Word2Vec:
         self.output_table: Optional[np.ndarray] = None
         self.words_done = 0        # training position over all epochs, in vocabulary words
         self.words_planned = 0     # epochs * vocab.total for the current schedule
+        self.epochs_planned = 0    # epochs of the current schedule
+        self.epochs_done = 0       # epochs of the current schedule finished
+        self.epoch_position = 0    # vocabulary words of the unfinished epoch trained (where a resume starts)
         self.history: list = []    # one dict per finished epoch
         if corpus is not None:
             self.build_vocab(corpus)
@@ -140,6 +144,7 @@ class Word2Vec:
         self.input[:] = (rng.random((V, s.dim), dtype=np.float32) - np.float32(0.5)) / np.float32(s.dim)
         self.words_done = 0
         self.words_planned = 0
+        self.epochs_planned = self.epochs_done = self.epoch_position = 0
         self.history = []
 
     @property
@@ -189,13 +194,14 @@ class Word2Vec:
         s = self.settings
         corpus = self._corpus(corpus)
         per_epoch = self.vocab.total
-        if self.words_planned == 0 or self.words_done >= self.words_planned:
+        if self.words_planned == 0 or self.finished:
             epochs = s.epochs if epochs is None else int(epochs)
             if epochs < 1:
                 raise ValueError(f"epochs must be a positive integer, got {epochs}")
             self.words_planned = epochs * per_epoch
             self.words_done = 0
             self.epochs_planned = epochs
+            self.epochs_done = self.epoch_position = 0
         epochs = self.epochs_planned
         kernels = _native.cpu
         settings = kernels.TrainSettings(architecture=ARCHITECTURES[s.model], window=s.window, negative=s.negative,
@@ -208,21 +214,29 @@ class Word2Vec:
         session = {"words": 0, "corpus_words": 0, "seconds": 0.0, "loss_sum": 0.0, "loss_terms": 0}
         t0 = time.perf_counter()
         try:
-            while self.words_done < self.words_planned:
-                epoch = self.words_done // per_epoch
-                skip = self.words_done - epoch * per_epoch  # resuming inside an epoch
-                stats = self._train_epoch(corpus, kernels, settings, keep, accept, alias, epoch, skip, per_epoch,
-                                          epochs, report, session, t0)
-                self.history.append(stats)
-                for hook in hooks:
-                    hook(self, stats)
+            with _DeferredInterrupt() as interrupt:
+                # The epoch count is kept apart from words_done: a corpus holding more vocabulary
+                # words than vocab.total (max_vocab_size pruning undercounts a word it dropped and
+                # saw again) must neither skip words of the next epoch nor whole epochs.
+                while self.epochs_done < epochs:
+                    epoch = self.epochs_done
+                    skip = self.epoch_position  # resuming inside an epoch
+                    stats = self._train_epoch(corpus, kernels, settings, keep, accept, alias, epoch, skip,
+                                              per_epoch, epochs, report, session, t0, interrupt)
+                    # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
+                    self.epochs_done, self.epoch_position = epoch + 1, 0
+                    self.words_done = min(self.words_planned, (epoch + 1) * per_epoch)
+                    self.history.append(stats)
+                    for hook in hooks:
+                        hook(self, stats)
+                    interrupt.check()
         finally:
             session["seconds"] = time.perf_counter() - t0
             report.close()
         return self._session_stats(session)
 
     def _train_epoch(self, corpus, kernels, settings, keep, accept, alias, epoch, skip, per_epoch, epochs,
-                     report, session, t0) -> dict:
+                     report, session, t0, interrupt) -> dict:
         position = 0  # in-vocabulary words of this epoch read so far
         epoch_loss, epoch_terms, epoch_kept = 0.0, 0, 0
         epoch_start = time.perf_counter()
@@ -242,7 +256,8 @@ class Word2Vec:
                                         epoch, position, float(self.words_done), float(self.words_planned),
                                         threads)
                 position += n
-                self.words_done = min(self.words_planned, epoch * per_epoch + position)
+                self.epoch_position = position
+                self.words_done = epoch * per_epoch + min(position, per_epoch)
                 session["words"] += n
                 session["loss_sum"] += r["loss"]
                 session["loss_terms"] += r["loss_terms"]
@@ -251,10 +266,9 @@ class Word2Vec:
                 epoch_kept += r["words_kept"]
                 recent = r["loss"] / r["loss_terms"] if r["loss_terms"] else None
                 report.update(self.words_done, session["corpus_words"], r["alpha"], recent, epoch + 1, epochs)
+                interrupt.check()  # Ctrl-C: stop here, with the block trained and counted
         if position == 0:
             raise CorpusError(f"corpus {corpus!r} has no words of the vocabulary to train on")
-        # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
-        self.words_done = max(self.words_done, (epoch + 1) * per_epoch)
         return {"epoch": epoch + 1, "words": position, "words_kept": epoch_kept,
                 "seconds": time.perf_counter() - epoch_start,
                 "loss": epoch_loss / epoch_terms if epoch_terms else None}
@@ -264,17 +278,18 @@ class Word2Vec:
         return {"words": session["words"], "corpus_words": session["corpus_words"], "seconds": seconds,
                 "words_per_s": session["corpus_words"] / seconds if seconds > 0 else 0.0,
                 "loss": session["loss_sum"] / session["loss_terms"] if session["loss_terms"] else None,
-                "finished": self.words_done >= self.words_planned}
+                "finished": self.finished}
 
     @property
     def finished(self) -> bool:
-        return self.words_planned > 0 and self.words_done >= self.words_planned
+        return self.words_planned > 0 and self.epochs_done >= self.epochs_planned
 
     # ---- saving ------------------------------------------------------------------
     def save(self, path, binary: Optional[bool] = None) -> None:
         """Save by extension: .bin word2vec binary, .txt/.vec word2vec text (the word
-        vectors only); anything else the native format (weights, vocabulary, settings
-        and training position; Word2Vec.load resumes from it). Written atomically."""
+        vectors only; a further .gz/.bz2/.xz compresses them, e.g. vectors.txt.gz);
+        anything else the native format (weights, vocabulary, settings and training
+        position; Word2Vec.load resumes from it). Written atomically."""
         from . import model_format
         self._require_vocab()
         kind = model_format.kind_of(path, binary)
@@ -297,6 +312,45 @@ def padded_table(rows: int, dim: int) -> np.ndarray:
     raw = np.zeros(rows * width + 16, dtype=np.float32)
     offset = (-raw.ctypes.data % 64) // 4
     return raw[offset:offset + rows * width].reshape(rows, width)
+
+
+class _DeferredInterrupt:
+    """Ctrl-C while training sets a flag that check() turns into KeyboardInterrupt once
+    the block in progress is trained and counted; a second Ctrl-C raises at once.
+
+    Python runs a signal handler only between bytecodes: without this, Ctrl-C during
+    the native call surfaced right after it returned, before the trainer recorded the
+    position, so a saved and resumed model trained that block twice. Only installed in
+    the main thread over Python's default handler (a handler of the caller's is kept)."""
+
+    def __init__(self):
+        self.pending = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.pending:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def check(self) -> None:
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, exc_type, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+        if self.pending and exc_type is None:  # Ctrl-C after the last check: still honoured
+            self.pending = False
+            raise KeyboardInterrupt
+        return False
 
 
 class _EncodedBlocks:

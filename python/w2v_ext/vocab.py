@@ -67,9 +67,12 @@ class Vocabulary:
 
 def count_words(corpus: Corpus, max_vocab_size: Optional[int] = None, threads: int = 1):
     """A native WordCounter holding the corpus's word counts, counted by `threads`
-    threads over byte ranges of plain files (one thread otherwise)."""
+    threads over byte ranges of plain files (one thread for other corpora, or when
+    max_vocab_size is set)."""
     limit = int(max_vocab_size or 0)
-    ranges = corpus.ranges(threads) if threads > 1 else []
+    # With a limit, pruning depends on the order words are seen in: one thread keeps it
+    # word2vec.c's (and independent of the thread count).
+    ranges = corpus.ranges(threads) if threads > 1 and not limit else []
     if len(ranges) > 1:
         def count_range(r):
             counter = _native.cpu.WordCounter(limit)

@@ -1,0 +1,263 @@
+"""word2vec.c's sampling distributions as the trainer uses them: subsampling keep
+probabilities and thresholds, the unigram^0.75 noise distribution (alias table and the
+kernel's alias draw), the random window in [1, window], and the linear learning rate.
+
+Draws are replayed with a vectorised numpy restatement of csrc/w2v_math.h's
+counter-based generator (checked against tests/trainer_reference.py, which the native
+trainer matches draw for draw in test_trainer_reference.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import trainer_reference as ref
+import w2v_ext.trainer
+from trainer_testing import ChunkRecorder, write_text, zipf_lines
+from w2v_ext import _native, sampling
+from w2v_ext.trainer import Word2Vec, padded_table
+
+U64 = np.uint64
+GOLDEN = U64(ref.GOLDEN)
+
+
+# ---- the generator, vectorised ------------------------------------------------------
+
+def mix64(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> U64(30))) * U64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> U64(27))) * U64(0x94D049BB133111EB)
+    return z ^ (z >> U64(31))
+
+
+def counter_random(key: int, counters: np.ndarray) -> np.ndarray:
+    return mix64(U64(key) + (counters.astype(U64) + U64(1)) * GOLDEN)
+
+
+def bounded_random(r: np.ndarray, n: int) -> np.ndarray:
+    return ((r >> U64(32)) * U64(n)) >> U64(32)
+
+
+def alias_draw(accept: np.ndarray, alias: np.ndarray, r: np.ndarray) -> np.ndarray:
+    bucket = bounded_random(r, len(accept)).astype(np.int64)
+    coin = r & U64(0xFFFFFFFF)
+    return np.where(coin < accept[bucket].astype(U64), bucket, alias[bucket])
+
+
+def keep_word(thresholds: np.ndarray, r: np.ndarray) -> np.ndarray:
+    t = thresholds.astype(U64)
+    return (t == U64(0xFFFFFFFF)) | ((r >> U64(32)) < t)
+
+
+def zipf_counts(V=50, top=20000, exponent=1.1):
+    return np.maximum(1, np.round(top / np.arange(1, V + 1) ** exponent)).astype(np.int64)
+
+
+def test_vectorised_generator_matches_the_reference():
+    rng = np.random.default_rng(0)
+    counts = zipf_counts()
+    accept, alias = sampling.noise_table(counts)
+    keep = sampling.keep_thresholds(counts, 1e-3)
+    counters = rng.integers(0, 2 ** 40, 500).astype(U64)
+    for seed, epoch, stream in [(1, 0, 1), (7, 3, 2), (2 ** 63 + 5, 1, 3)]:
+        key = ref.stream_key(seed, epoch, stream)
+        r = counter_random(key, counters)
+        assert r.tolist() == [ref.counter_random(key, int(c)) for c in counters]
+        assert bounded_random(r, 7).tolist() == [ref.bounded_random(int(x), 7) for x in r]
+        assert alias_draw(accept, alias, r).tolist() == [ref.alias_draw(accept, alias, int(x)) for x in r]
+        words = rng.integers(0, len(counts), len(r))
+        assert keep_word(keep[words], r).tolist() == [ref.keep_word(int(keep[w]), int(x)) for w, x in zip(words, r)]
+
+
+# ---- subsampling ----------------------------------------------------------------------
+
+def test_keep_probabilities_word2vec_formula():
+    counts = np.concatenate([zipf_counts(V=2000, top=100000), [3, 2, 1, 1]])
+    train_words = int(counts.sum())
+    for sample in (1e-3, 1e-4, 1e-5):
+        p = sampling.keep_probabilities(counts, sample)
+        for cn, got in zip(counts.tolist(), p.tolist()):
+            # word2vec.c: ran = (sqrt(cn / (sample * train_words)) + 1) * (sample * train_words) / cn
+            ran = (math.sqrt(cn / (sample * train_words)) + 1) * (sample * train_words) / cn
+            assert got == pytest.approx(min(1.0, ran), rel=1e-12)
+        assert np.all(np.diff(p) >= 0)  # the more frequent, the more often dropped
+        assert p[0] < 0.5 and p[-1] == 1.0
+
+
+def test_keep_thresholds():
+    counts = np.concatenate([zipf_counts(V=2000, top=100000), [3, 2, 1, 1]])
+    assert sampling.keep_thresholds(counts, 0) is None and sampling.keep_thresholds(counts, 0.0) is None
+    p = sampling.keep_probabilities(counts, 1e-4)
+    t = sampling.keep_thresholds(counts, 1e-4)
+    assert t.dtype == np.uint32 and t.shape == counts.shape
+    always = p >= 1
+    assert always.any() and (~always).any()
+    assert np.all(t[always] == 0xFFFFFFFF)
+    assert np.all(t[~always] == np.floor(p[~always] * 2.0 ** 32))
+    # the probability a uniform 32-bit draw falls below the threshold is p (to 2^-32)
+    np.testing.assert_allclose(t[~always] / 2.0 ** 32, p[~always], atol=2.0 ** -32)
+
+
+def test_native_subsampling_keeps_what_the_draws_say(tmp_path):
+    """The kernel's words_kept equals the count of positions whose draw is under the word's
+    threshold, and per word the kept share is its keep probability (binomial z-scores)."""
+    rng = np.random.default_rng(1)
+    counts = zipf_counts(V=40, top=30000)
+    p_word = counts / counts.sum()
+    ids = rng.choice(len(counts), 200000, p=p_word).astype(np.int32)
+    keep = sampling.keep_thresholds(counts, 1e-3)
+    accept, alias = sampling.noise_table(counts)
+    V, dim = len(counts), 16
+    table_in, table_out = padded_table(V, dim), padded_table(V, dim)
+    seed, epoch, first = 9, 2, 1000
+    settings = _native.cpu.TrainSettings(architecture=0, window=1, negative=1, alpha=1e-6, cbow_mean=True,
+                                         shared_negatives=True, seed=seed, loss_every=0)
+    ends = np.arange(100, len(ids) + 1, 100, dtype=np.int64)
+    r = _native.cpu.train_chunk(table_in, table_out, keep, accept, alias, settings, ids, ends, epoch, first,
+                                0.0, float(len(ids)), 1)
+    draws = counter_random(ref.stream_key(seed, epoch, 1), np.arange(first, first + len(ids)))
+    kept = keep_word(keep[ids], draws)
+    assert r["words_kept"] == int(kept.sum())
+    p = sampling.keep_probabilities(counts, 1e-3)
+    n = np.bincount(ids, minlength=V)
+    k = np.bincount(ids[kept], minlength=V)
+    z = (k - n * p) / np.sqrt(np.maximum(n * p * (1 - p), 1e-12))
+    assert np.all(np.abs(z[n > 0]) < 5), z
+    # without subsampling every word is kept
+    r0 = _native.cpu.train_chunk(table_in, table_out, None, accept, alias, settings, ids, ends, epoch, first,
+                                 0.0, float(len(ids)), 1)
+    assert r0["words_kept"] == len(ids)
+
+
+# ---- noise distribution ---------------------------------------------------------------
+
+def alias_probabilities(accept, alias):
+    V = len(accept)
+    keep = accept.astype(np.float64) / 2.0 ** 32
+    keep[accept == 0xFFFFFFFF] = 1.0
+    p = keep.copy()
+    np.add.at(p, alias, 1.0 - keep)
+    return p / V
+
+
+@pytest.mark.parametrize("V", [1, 2, 7, 50, 1000])
+def test_alias_table_encodes_unigram_075(V):
+    counts = zipf_counts(V=V, top=50000) if V > 1 else np.array([5])
+    accept, alias = sampling.noise_table(counts)
+    assert accept.dtype == np.uint32 and alias.dtype == np.int32 and np.all((alias >= 0) & (alias < V))
+    expected = counts.astype(np.float64) ** 0.75 / (counts.astype(np.float64) ** 0.75).sum()
+    np.testing.assert_allclose(sampling.noise_distribution(counts), expected, rtol=1e-12)
+    np.testing.assert_allclose(alias_probabilities(accept, alias), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_noise_draws_chi_square():
+    """Many draws with the kernel's alias draw and noise stream follow unigram^0.75 (and
+    clearly not the plain unigram distribution: the test has the power to tell)."""
+    counts = zipf_counts(V=50, top=20000)
+    accept, alias = sampling.noise_table(counts)
+    key = ref.stream_key(1, 0, 3)
+    draws = alias_draw(accept, alias, counter_random(key, np.arange(300000)))
+    observed = np.bincount(draws, minlength=len(counts))
+    n = observed.sum()
+    for power, should_fit in ((0.75, True), (1.0, False)):
+        expected = n * counts ** power / (counts ** power).sum()
+        p = stats.chisquare(observed, expected).pvalue
+        assert (p > 1e-3) if should_fit else (p < 1e-6), (power, p)
+
+
+def test_native_negatives_are_the_alias_draws():
+    """The rows a skip-gram update touches in the output table are the centre and exactly
+    the noise words the restated draw gives (each centre's draws equal to it skipped)."""
+    counts = zipf_counts(V=30, top=5000)
+    accept, alias = sampling.noise_table(counts)
+    V, dim, negative, seed = len(counts), 16, 6, 4
+    settings = _native.cpu.TrainSettings(architecture=0, window=1, negative=negative, alpha=0.5, cbow_mean=True,
+                                         shared_negatives=True, seed=seed, loss_every=0)
+    key = ref.stream_key(seed, 0, 3)
+    for position in (0, 17, 123456):
+        table_in, table_out = padded_table(V, dim), padded_table(V, dim)
+        table_in[:, :dim] = 0.1
+        # one sentence [centre, context]: each word is the other's only context
+        center, context = 3, 5
+        _native.cpu.train_chunk(table_in, table_out, None, accept, alias, settings,
+                                np.array([center, context], dtype=np.int32), np.array([2], dtype=np.int64),
+                                0, position, 0.0, 1e9, 1)
+        touched = set(np.flatnonzero(np.abs(table_out).sum(1)).tolist())
+        expected = {center, context}
+        for p, c in ((position, center), (position + 1, context)):
+            draws = alias_draw(accept, alias, counter_random(key, p * negative + np.arange(negative)))
+            expected |= {int(w) for w in draws if w != c}
+        assert len(expected) > 4 and touched == expected, position
+
+
+# ---- window ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("window", [1, 2, 5, 10])
+def test_window_reach_uniform(window):
+    reach = window - bounded_random(counter_random(ref.stream_key(3, 1, 2), np.arange(200000)), window)
+    assert reach.min() == 1 and reach.max() == window
+    observed = np.bincount(reach.astype(np.int64), minlength=window + 1)[1:]
+    if window > 1:
+        assert stats.chisquare(observed).pvalue > 1e-3
+        # power: a window shrunk to [1, window-1] half the time would be rejected
+        skewed = observed.astype(float).copy()
+        skewed[-1] *= 0.9
+        skewed[0] += observed[-1] * 0.1
+        assert stats.chisquare(skewed).pvalue < 1e-6
+
+
+# ---- learning rate --------------------------------------------------------------------
+
+def test_linear_learning_rate_formula():
+    start, total = 0.025, 1000.0
+    for done in [0, 1, 10, 500, 999, 1000, 1001, 5000]:
+        expected = max(start * (1 - done / (total + 1)), start * 1e-4)
+        assert ref.linear_learning_rate(start, done, total) == pytest.approx(expected, rel=1e-6)
+    assert ref.linear_learning_rate(start, 0, total) == np.float32(start)
+    assert ref.linear_learning_rate(start, 10 * total, total) == np.float32(start * 1e-4)
+
+
+@pytest.mark.parametrize("model,alpha", [("sg", None), ("cbow", None), ("sg", 0.1)])
+def test_native_learning_rate_schedule(tmp_path, monkeypatch, model, alpha):
+    """The alpha train_chunk returns (the rate of its last sentence) follows
+    start * (1 - done / (total + 1)) over both epochs, from start down towards start * 1e-4."""
+    path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(2), 30, 120))
+    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 50)
+    recorder = ChunkRecorder(_native.cpu.train_chunk)
+    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
+    m = Word2Vec(model=model, alpha=alpha, dim=8, min_count=1, epochs=2, threads=1, progress=False)
+    m.build_vocab(path)
+    m.train(path)
+    start = {"sg": 0.025, "cbow": 0.05}[model] if alpha is None else alpha
+    total = 2 * m.vocab.total
+    got, expected = [], []
+    for c in recorder.calls:
+        assert c["words_total"] == total
+        assert c["words_done"] == c["epoch"] * m.vocab.total + c["first_position"]
+        last_begin = int(c["ends"][-2]) if len(c["ends"]) > 1 else 0
+        got.append(c["result"]["alpha"])
+        expected.append(start * (1 - (c["words_done"] + last_begin) / (total + 1)))
+    assert len(got) > 20
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert start * 0.99 < got[0] <= start
+    assert np.all(np.diff(got) < 0)
+    assert got[-1] < start * 0.1
+    # and the floor: past the end of the schedule the rate stays at start * 1e-4
+    V = len(m.vocab)
+    accept, alias = sampling.noise_table(m.vocab.counts)
+    settings = _native.cpu.TrainSettings(architecture=0, window=2, negative=2, alpha=start, cbow_mean=True,
+                                         shared_negatives=True, seed=1, loss_every=0)
+    ids = np.zeros(5, dtype=np.int32)
+    r = _native.cpu.train_chunk(padded_table(V, 16), padded_table(V, 16), None, accept, alias, settings, ids,
+                                np.array([5], dtype=np.int64), 0, 0, float(10 * total), float(total), 1)
+    assert r["alpha"] == pytest.approx(start * 1e-4, rel=1e-6)
+
+
+def test_progress_line_shows_the_schedule(tmp_path, capsys):
+    path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(3), 20, 50))
+    Word2Vec(path, dim=8, min_count=1, epochs=1, threads=1, progress=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "100.0%" in err and "lr 0.0" in err and "words/s" in err
+    Word2Vec(path, dim=8, min_count=1, epochs=1, threads=1, progress=False)
+    assert capsys.readouterr().err == ""

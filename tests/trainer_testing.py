@@ -1,0 +1,99 @@
+"""Helpers shared by the corpus trainer's tests (test_trainer_*, test_corpus_vocab,
+test_sampling, test_cli): generated corpora, an independent restatement of how the
+corpus encoder splits text into sentences, and a recorder for the native train_chunk
+calls. Never imports torch.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+MAX_WORD_BYTES = 1000                       # csrc/corpus/tokenizer.h kMaxWordBytes
+SEPARATORS = re.compile(rb"[ \t\r\v\f]+")   # word2vec.c's separators other than the newline
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tokenize(data: bytes) -> List[List[bytes]]:
+    """word2vec.c's tokenisation restated: one list of words per line (a newline ends a
+    sentence), words are runs of non-whitespace bytes cut to MAX_WORD_BYTES."""
+    return [[w[:MAX_WORD_BYTES] for w in SEPARATORS.split(line) if w] for line in data.split(b"\n")]
+
+
+def word_counts(data: bytes) -> Dict[bytes, int]:
+    counts: Dict[bytes, int] = {}
+    for line in tokenize(data):
+        for w in line:
+            counts[w] = counts.get(w, 0) + 1
+    return counts
+
+
+def encode(data: bytes, index: Dict[str, int], max_sentence_length: int = 1000) -> List[List[int]]:
+    """The training sentences as the encoder must produce them: ids of in-vocabulary
+    words, a newline ends a sentence, a sentence is cut every max_sentence_length
+    in-vocabulary words, empty sentences are dropped."""
+    out = []
+    for line in tokenize(data):
+        ids = [index[w.decode("utf-8", "surrogateescape")] for w in line
+               if w.decode("utf-8", "surrogateescape") in index]
+        out.extend(ids[k:k + max_sentence_length] for k in range(0, len(ids), max_sentence_length))
+    return out
+
+
+def zipf_lines(rng: np.random.Generator, vocab: int, sentences: int, max_len: int = 14,
+               prefix: str = "w", exponent: float = 1.0) -> List[str]:
+    """Sentences of Zipf-distributed words w0, w1, ... (random lengths 1..max_len)."""
+    p = 1.0 / np.arange(1, vocab + 1) ** exponent
+    p /= p.sum()
+    words = np.array([f"{prefix}{i}" for i in range(vocab)])
+    return [" ".join(rng.choice(words, int(rng.integers(1, max_len + 1)), p=p)) for _ in range(sentences)]
+
+
+def write_text(path, lines: Sequence[str], newline: str = "\n") -> str:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(newline.join(lines) + newline)
+    return os.fspath(path)
+
+
+class ChunkRecorder:
+    """Wraps _native.cpu.train_chunk (install with monkeypatch) and records every call:
+    the sentences it was given, its epoch / positions / schedule and the alpha it
+    returned. `stop_before` / `signal_after`: simulate Ctrl-C before the n-th call (no
+    work done) or during it (a real SIGINT raised as the native call returns)."""
+
+    def __init__(self, real, stop_before: Optional[int] = None, signal_after: Optional[int] = None):
+        self.real = real
+        self.calls: List[dict] = []
+        self.stop_before, self.signal_after = stop_before, signal_after
+
+    def __call__(self, input, output, keep, accept, alias, settings, ids, ends, epoch, first_position,
+                 words_done, words_total, threads):
+        n = len(self.calls) + 1
+        if self.stop_before == n:
+            self.stop_before = None
+            raise KeyboardInterrupt
+        r = self.real(input, output, keep, accept, alias, settings, ids, ends, epoch, first_position,
+                      words_done, words_total, threads)
+        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        self.calls.append({"sentences": [ids[s:e].tolist() for s, e in zip(starts, ends)], "epoch": epoch,
+                           "first_position": first_position, "words_done": words_done,
+                           "words_total": words_total, "threads": threads, "ends": np.array(ends),
+                           "result": dict(r)})
+        if self.signal_after == n:
+            import signal
+            self.signal_after = None
+            signal.raise_signal(signal.SIGINT)
+        return r
+
+    def sentences(self, epoch: int = 0) -> List[List[int]]:
+        return [s for c in self.calls if c["epoch"] == epoch for s in c["sentences"]]
+
+
+def run_cli(*args, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m w2v_ext ARGS` with this interpreter."""
+    return subprocess.run([sys.executable, "-m", "w2v_ext", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
