@@ -60,4 +60,37 @@ ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, co
                        const TrainChunk& chunk, int threads);
 }  // namespace cpu
 
+namespace cuda {
+
+// The GPU trainer: the model and the sampling tables live on the device for the whole
+// run; chunks of encoded sentences are copied in through pinned buffers on the
+// trainer's own stream while the previous chunk trains. Same recipe and random draws as
+// the CPU trainer (skip-gram always shares negatives across a window); Hogwild across
+// warps. Device rows are padded to a multiple of 4 floats (16-byte loads).
+class DeviceTrainer {
+ public:
+  // input_init: host [vocab, dim] (row stride host_stride floats); keep may be null.
+  DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init, int64_t host_stride, const uint32_t* keep,
+                const uint32_t* noise_accept, const int32_t* noise_alias, const TrainSettings& settings,
+                int device);
+  ~DeviceTrainer();
+  DeviceTrainer(const DeviceTrainer&) = delete;
+  DeviceTrainer& operator=(const DeviceTrainer&) = delete;
+
+  // Queues one chunk (host arrays, copied before return into a pinned staging buffer).
+  void train_chunk(const TrainChunk& chunk, int64_t words);
+  // Waits for the queued work; returns the loss and kept-word sums since the last call.
+  ChunkStats collect();
+  // Waits, then copies both tables to host [vocab, dim] arrays with row stride host_stride.
+  void download(float* input, float* output, int64_t host_stride);
+  // Replaces both tables from host arrays (e.g. a model loaded to resume).
+  void upload(const float* input, const float* output, int64_t host_stride);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace cuda
+
 }  // namespace w2v

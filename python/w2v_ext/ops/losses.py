@@ -108,7 +108,8 @@ def sgns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, center: 
     stand when it starts, like word2vec.c; across threads rows run concurrently
     without locks (Hogwild), so with several threads the result varies slightly from
     run to run. With one thread (torch.set_num_threads(1)) it is deterministic.
-    When no index repeats across rows it equals one SGD step of sgns_loss(reduction='sum').
+    With [B, K] negatives and no index repeated across rows it equals one SGD step of
+    sgns_loss(reduction='sum'); [B, C, K] negatives update the centre after each pair.
 
     Returns the summed loss (0-dim), each row's part taken before its update.
     """

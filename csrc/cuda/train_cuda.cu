@@ -1,0 +1,440 @@
+#include "train.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "cuda/warp_ops.cuh"
+#include "w2v_math.h"
+
+namespace w2v::cuda {
+
+namespace {
+
+void check_cuda(cudaError_t err, const char* what) {
+  if (err != cudaSuccess) throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
+}
+#define W2V_CUDA_CHECK(expr) check_cuda((expr), #expr)
+
+constexpr int kTrainWarps = 4;       // warps per block, each training one sentence
+constexpr int kChunkFloats = kWarp * 4;  // one float4 per lane
+
+struct DeviceModel {
+  float* input;
+  float* output;
+  int64_t stride;  // floats per row, a multiple of 4; columns past dim are zero
+};
+
+struct DeviceTables {
+  const uint32_t* keep;  // or null
+  const uint32_t* accept;
+  const int32_t* alias;
+  uint32_t vocab;
+};
+
+struct DeviceChunk {
+  const int32_t* ids;
+  const int64_t* ends;
+  int64_t sentences;
+  int64_t first_position;
+  int32_t* kept_ids;     // per sentence, compacted at the sentence's start
+  int64_t* kept_positions;
+  int32_t* kept_count;   // [sentences]
+  double words_done, words_total;
+};
+
+struct Accumulators {
+  double* loss;
+  unsigned long long* loss_terms;
+  unsigned long long* words_kept;
+};
+
+// ---- subsampling and compaction: one warp per sentence --------------------------------
+__global__ void compact_kernel(DeviceChunk c, DeviceTables t, uint64_t subsample_key, Accumulators acc) {
+  const WarpSlot slot = warp_slot();
+  if (slot.row >= c.sentences) return;
+  const int64_t s = slot.row;
+  const int64_t begin = s == 0 ? 0 : c.ends[s - 1], end = c.ends[s];
+  int64_t out = begin;
+  for (int64_t base = begin; base < end; base += kWarp) {
+    const int64_t q = base + slot.lane;
+    bool keep = false;
+    int32_t word = 0;
+    if (q < end) {
+      word = c.ids[q];
+      keep = t.keep == nullptr || keep_word(t.keep[word], counter_random(subsample_key, c.first_position + q));
+    }
+    const unsigned mask = __ballot_sync(kFullMask, keep);
+    if (keep) {
+      const int64_t at = out + __popc(mask & ((1u << slot.lane) - 1u));
+      c.kept_ids[at] = word;
+      c.kept_positions[at] = c.first_position + q;
+    }
+    out += __popc(mask);
+  }
+  if (slot.lane == 0) {
+    c.kept_count[s] = static_cast<int32_t>(out - begin);
+    atomicAdd(acc.words_kept, static_cast<unsigned long long>(out - begin));
+  }
+}
+
+__device__ __forceinline__ float4 load4(const float* row, int64_t offset, int64_t stride) {
+  return offset < stride ? *reinterpret_cast<const float4*>(row + offset) : make_float4(0.f, 0.f, 0.f, 0.f);
+}
+
+__device__ __forceinline__ void store4(float* row, int64_t offset, int64_t stride, float4 v) {
+  if (offset < stride) *reinterpret_cast<float4*>(row + offset) = v;
+}
+
+__device__ __forceinline__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
+
+__device__ __forceinline__ float4 fma4(float a, float4 x, float4 y) {
+  return make_float4(fmaf(a, x.x, y.x), fmaf(a, x.y, y.y), fmaf(a, x.z, y.z), fmaf(a, x.w, y.w));
+}
+
+__device__ __forceinline__ float4 zero4() { return make_float4(0.f, 0.f, 0.f, 0.f); }
+
+// The centre's noise words (draws equal to it skipped) into targets[1...]; returns the count.
+template <int MaxTargets>
+__device__ __forceinline__ int draw_targets(const DeviceTables& t, int negative, uint64_t noise_key, int64_t position,
+                                            int32_t center, int32_t* targets) {
+  int n = 0;
+  targets[n++] = center;
+  for (int k = 0; k < negative && n < MaxTargets; ++k) {
+    const int32_t word = alias_draw(t.accept, t.alias, t.vocab, counter_random(noise_key, position * negative + k));
+    if (word != center) targets[n++] = word;
+  }
+  return n;
+}
+
+// ---- training: one warp per sentence, centre after centre ------------------------------
+// As a CPU thread does: the sentence's centres run in order, so only different
+// sentences race (Hogwild). Skip-gram (HogBatch): the window's m input rows against the centre and its noise words
+// (n targets). Pass 1 takes all m * n scores from the rows as they stand; pass 2 adds the
+// steps chunk by chunk, re-reading each row before writing it so that a row listed twice
+// gets both steps.
+template <int MaxInputs, int MaxTargets>
+__global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel m, DeviceTables t, TrainSettings s,
+                                                                    DeviceChunk c, uint64_t window_key,
+                                                                    uint64_t noise_key, Accumulators acc) {
+  __shared__ float coefs[kTrainWarps][MaxInputs * MaxTargets];
+  __shared__ int32_t input_ids[kTrainWarps][MaxInputs];
+  __shared__ int32_t target_ids[kTrainWarps][MaxTargets];
+  const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
+  const int64_t sentence = static_cast<int64_t>(blockIdx.x) * kTrainWarps + warp;
+  if (sentence >= c.sentences) return;
+  const int64_t begin = sentence == 0 ? 0 : c.ends[sentence - 1];
+  const int64_t n_kept = c.kept_count[sentence];
+  const float alpha = linear_learning_rate(s.alpha, c.words_done + static_cast<double>(begin), c.words_total);
+  const bool cbow = s.architecture == Architecture::cbow;
+  float* g = coefs[warp];
+  int32_t* inputs = input_ids[warp];
+  int32_t* targets = target_ids[warp];
+  for (int64_t i = 0; i < n_kept; ++i) {
+    const int64_t position = c.kept_positions[begin + i];
+    const int32_t center = c.kept_ids[begin + i];
+    const int64_t reach = s.window - bounded_random(counter_random(window_key, position), s.window);
+    const int64_t lo = max(int64_t(0), i - reach), hi = min(n_kept, i + reach + 1);
+    int n_in = 0;
+    for (int64_t j = lo; j < hi && n_in < MaxInputs; ++j)
+      if (j != i) inputs[n_in++] = c.kept_ids[begin + j];
+    if (n_in == 0) continue;  // uniform across the warp
+    const int n_t = draw_targets<MaxTargets>(t, s.negative, noise_key, position, center, targets);
+    __syncwarp();
+    // CBOW scores one averaged input; skip-gram each of the n_in inputs.
+    const int n_rows = cbow ? 1 : n_in;
+    const float mean = (cbow && s.cbow_mean) ? 1.0f / static_cast<float>(n_in) : 1.0f;
+    for (int j = 0; j < n_rows; ++j) {
+      float part[MaxTargets];
+#pragma unroll
+      for (int k = 0; k < MaxTargets; ++k) part[k] = 0.f;
+      for (int64_t off = lane * 4; off < m.stride; off += kChunkFloats) {
+        float4 x = zero4();
+        if (cbow) {
+          for (int q = 0; q < n_in; ++q) x = fma4(mean, load4(m.input + inputs[q] * m.stride, off, m.stride), x);
+        } else {
+          x = load4(m.input + inputs[j] * m.stride, off, m.stride);
+        }
+#pragma unroll
+        for (int k = 0; k < MaxTargets; ++k)
+          if (k < n_t) part[k] += dot4(x, load4(m.output + targets[k] * m.stride, off, m.stride));
+      }
+#pragma unroll
+      for (int k = 0; k < MaxTargets; ++k) {
+        if (k >= n_t) break;
+        const float score = warp_sum(part[k]);
+        if (lane == 0) g[j * MaxTargets + k] = score;
+      }
+    }
+    __syncwarp();
+    const bool want_loss = s.loss_every > 0 && position % s.loss_every == 0;
+    float loss = 0.f;
+    for (int k = lane; k < n_rows * MaxTargets; k += kWarp) {
+      const int target = k % MaxTargets;
+      if (target >= n_t) continue;
+      const float score = g[k];
+      if (want_loss) loss += bce_with_logits(score, target == 0);
+      g[k] = -alpha * bce_with_logits_grad(score, target == 0);
+    }
+    if (want_loss) {
+      loss = warp_sum(loss);
+      if (lane == 0) {
+        atomicAdd(acc.loss, static_cast<double>(loss));
+        atomicAdd(acc.loss_terms, static_cast<unsigned long long>(n_rows * n_t));
+      }
+    }
+    __syncwarp();
+    for (int64_t off = lane * 4; off < m.stride; off += kChunkFloats) {
+      float4 old_out[MaxTargets], step_out[MaxTargets];
+#pragma unroll
+      for (int k = 0; k < MaxTargets; ++k) {
+        old_out[k] = k < n_t ? load4(m.output + targets[k] * m.stride, off, m.stride) : zero4();
+        step_out[k] = zero4();
+      }
+      if (cbow) {
+        float4 h = zero4(), step_h = zero4();
+        for (int q = 0; q < n_in; ++q) h = fma4(mean, load4(m.input + inputs[q] * m.stride, off, m.stride), h);
+#pragma unroll
+        for (int k = 0; k < MaxTargets; ++k)
+          if (k < n_t) step_h = fma4(g[k], old_out[k], step_h), step_out[k] = fma4(g[k], h, step_out[k]);
+        for (int q = 0; q < n_in; ++q) {  // word2vec.c: every context row takes h's whole step
+          float* row = m.input + inputs[q] * m.stride;
+          float4 v = load4(row, off, m.stride);
+          v.x += step_h.x, v.y += step_h.y, v.z += step_h.z, v.w += step_h.w;
+          store4(row, off, m.stride, v);
+        }
+      } else {
+        for (int j = 0; j < n_in; ++j) {
+          const float4 x = load4(m.input + inputs[j] * m.stride, off, m.stride);
+#pragma unroll
+          for (int k = 0; k < MaxTargets; ++k)
+            if (k < n_t) step_out[k] = fma4(g[j * MaxTargets + k], x, step_out[k]);
+        }
+        for (int j = 0; j < n_in; ++j) {
+          float* row = m.input + inputs[j] * m.stride;
+          float4 v = load4(row, off, m.stride);
+#pragma unroll
+          for (int k = 0; k < MaxTargets; ++k)
+            if (k < n_t) v = fma4(g[j * MaxTargets + k], old_out[k], v);
+          store4(row, off, m.stride, v);
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < MaxTargets; ++k) {
+        if (k >= n_t) break;
+        float* row = m.output + targets[k] * m.stride;
+        float4 v = load4(row, off, m.stride);
+        v.x += step_out[k].x, v.y += step_out[k].y, v.z += step_out[k].z, v.w += step_out[k].w;
+        store4(row, off, m.stride, v);
+      }
+    }
+    __syncwarp();
+  }
+}
+
+using TrainKernel = void (*)(DeviceModel, DeviceTables, TrainSettings, DeviceChunk, uint64_t, uint64_t, Accumulators);
+
+// The smallest instantiation whose register arrays hold the window and the targets.
+TrainKernel pick_kernel(int window, int negative) {
+  const int inputs = 2 * window, targets = 1 + negative;
+  if (inputs <= 10 && targets <= 6) return train_kernel<10, 6>;
+  if (inputs <= 16 && targets <= 11) return train_kernel<16, 11>;
+  if (inputs <= 32 && targets <= 16) return train_kernel<32, 16>;
+  if (inputs <= 64 && targets <= 26) return train_kernel<64, 26>;
+  throw std::invalid_argument("the CUDA trainer supports window <= 32 and negative <= 25");
+}
+
+template <typename T>
+struct DeviceBuffer {
+  T* data = nullptr;
+  size_t capacity = 0;
+  void reserve(size_t n) {
+    if (n <= capacity) return;
+    if (data) W2V_CUDA_CHECK(cudaFree(data));
+    data = nullptr;
+    W2V_CUDA_CHECK(cudaMalloc(&data, std::max<size_t>(n, 1) * sizeof(T)));
+    capacity = n;
+  }
+  ~DeviceBuffer() { if (data) cudaFree(data); }
+};
+
+template <typename T>
+struct PinnedBuffer {
+  T* data = nullptr;
+  size_t capacity = 0;
+  void reserve(size_t n) {
+    if (n <= capacity) return;
+    if (data) W2V_CUDA_CHECK(cudaFreeHost(data));
+    data = nullptr;
+    W2V_CUDA_CHECK(cudaHostAlloc(&data, std::max<size_t>(n, 1) * sizeof(T), cudaHostAllocDefault));
+    capacity = n;
+  }
+  ~PinnedBuffer() { if (data) cudaFreeHost(data); }
+};
+
+// One chunk's buffers: pinned host staging, device copies and compaction output. Two
+// of them alternate, so chunk k+1 is copied in while chunk k trains.
+struct ChunkSlot {
+  PinnedBuffer<int32_t> host_ids;
+  PinnedBuffer<int64_t> host_ends;
+  DeviceBuffer<int32_t> ids, kept_ids, kept_count;
+  DeviceBuffer<int64_t> ends, kept_positions;
+  cudaEvent_t copied = nullptr, trained = nullptr;
+};
+
+}  // namespace
+
+struct DeviceTrainer::Impl {
+  int device;
+  int64_t vocab, dim, stride;
+  TrainSettings settings;
+  TrainKernel kernel;
+  cudaStream_t compute = nullptr, copy = nullptr;
+  DeviceBuffer<float> input, output;
+  DeviceBuffer<uint32_t> keep, accept;
+  DeviceBuffer<int32_t> alias;
+  bool subsample = false;
+  DeviceBuffer<double> loss;
+  DeviceBuffer<unsigned long long> counters;  // [loss terms, words kept]
+  ChunkSlot slots[2];
+  int next = 0;
+
+  void select() const { W2V_CUDA_CHECK(cudaSetDevice(device)); }
+};
+
+DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init, int64_t host_stride,
+                             const uint32_t* keep, const uint32_t* noise_accept, const int32_t* noise_alias,
+                             const TrainSettings& settings, int device)
+    : impl_(new Impl) {
+  Impl& d = *impl_;
+  try {
+    d.device = device;
+    d.vocab = vocab;
+    d.dim = dim;
+    d.stride = (dim + 3) / 4 * 4;
+    d.settings = settings;
+    d.kernel = pick_kernel(settings.window, settings.negative);
+    d.select();
+    W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&d.compute, cudaStreamNonBlocking));
+    W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&d.copy, cudaStreamNonBlocking));
+    for (ChunkSlot& slot : d.slots) {
+      W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.copied, cudaEventDisableTiming));
+      W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.trained, cudaEventDisableTiming));
+    }
+    d.input.reserve(vocab * d.stride);
+    d.output.reserve(vocab * d.stride);
+    W2V_CUDA_CHECK(cudaMemset(d.output.data, 0, vocab * d.stride * sizeof(float)));
+    W2V_CUDA_CHECK(cudaMemset(d.input.data, 0, vocab * d.stride * sizeof(float)));
+    W2V_CUDA_CHECK(cudaMemcpy2D(d.input.data, d.stride * sizeof(float), input_init, host_stride * sizeof(float),
+                                dim * sizeof(float), vocab, cudaMemcpyHostToDevice));
+    d.subsample = keep != nullptr;
+    if (d.subsample) {
+      d.keep.reserve(vocab);
+      W2V_CUDA_CHECK(cudaMemcpy(d.keep.data, keep, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice));
+    }
+    d.accept.reserve(vocab);
+    d.alias.reserve(vocab);
+    W2V_CUDA_CHECK(cudaMemcpy(d.accept.data, noise_accept, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice));
+    W2V_CUDA_CHECK(cudaMemcpy(d.alias.data, noise_alias, vocab * sizeof(int32_t), cudaMemcpyHostToDevice));
+    d.loss.reserve(1);
+    d.counters.reserve(2);
+    W2V_CUDA_CHECK(cudaMemset(d.loss.data, 0, sizeof(double)));
+    W2V_CUDA_CHECK(cudaMemset(d.counters.data, 0, 2 * sizeof(unsigned long long)));
+  } catch (...) {
+    delete impl_;
+    throw;
+  }
+}
+
+DeviceTrainer::~DeviceTrainer() {
+  if (!impl_) return;
+  cudaSetDevice(impl_->device);
+  cudaDeviceSynchronize();
+  for (ChunkSlot& slot : impl_->slots) {
+    if (slot.copied) cudaEventDestroy(slot.copied);
+    if (slot.trained) cudaEventDestroy(slot.trained);
+  }
+  if (impl_->compute) cudaStreamDestroy(impl_->compute);
+  if (impl_->copy) cudaStreamDestroy(impl_->copy);
+  delete impl_;
+}
+
+void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
+  Impl& d = *impl_;
+  d.select();
+  if (chunk.sentences == 0) return;
+  ChunkSlot& slot = d.slots[d.next];
+  d.next ^= 1;
+  // The slot's last chunk must be done training before its buffers are reused.
+  W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
+  slot.host_ids.reserve(words);
+  slot.host_ends.reserve(chunk.sentences);
+  slot.ids.reserve(words);
+  slot.kept_ids.reserve(words);
+  slot.kept_positions.reserve(words);
+  slot.ends.reserve(chunk.sentences);
+  slot.kept_count.reserve(chunk.sentences);
+  std::memcpy(slot.host_ids.data, chunk.ids, words * sizeof(int32_t));
+  std::memcpy(slot.host_ends.data, chunk.sentence_ends, chunk.sentences * sizeof(int64_t));
+  W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ids.data, slot.host_ids.data, words * sizeof(int32_t), cudaMemcpyHostToDevice,
+                                 d.copy));
+  W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ends.data, slot.host_ends.data, chunk.sentences * sizeof(int64_t),
+                                 cudaMemcpyHostToDevice, d.copy));
+  W2V_CUDA_CHECK(cudaEventRecord(slot.copied, d.copy));
+  W2V_CUDA_CHECK(cudaStreamWaitEvent(d.compute, slot.copied, 0));
+
+  const DeviceModel model{d.input.data, d.output.data, d.stride};
+  const DeviceTables tables{d.subsample ? d.keep.data : nullptr, d.accept.data, d.alias.data,
+                            static_cast<uint32_t>(d.vocab)};
+  const DeviceChunk c{slot.ids.data, slot.ends.data, chunk.sentences, chunk.first_position, slot.kept_ids.data,
+                      slot.kept_positions.data, slot.kept_count.data, chunk.words_done, chunk.words_total};
+  const Accumulators acc{d.loss.data, d.counters.data, d.counters.data + 1};
+  const uint64_t subsample_key = stream_key(d.settings.seed, chunk.epoch, 1);
+  const uint64_t window_key = stream_key(d.settings.seed, chunk.epoch, 2);
+  const uint64_t noise_key = stream_key(d.settings.seed, chunk.epoch, 3);
+  compact_kernel<<<blocks_for_rows(chunk.sentences, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, d.compute>>>(
+      c, tables, subsample_key, acc);
+  check_launch("compact_kernel");
+  d.kernel<<<blocks_for_rows(chunk.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute>>>(
+      model, tables, d.settings, c, window_key, noise_key, acc);
+  check_launch("train_kernel");
+  W2V_CUDA_CHECK(cudaEventRecord(slot.trained, d.compute));
+}
+
+ChunkStats DeviceTrainer::collect() {
+  Impl& d = *impl_;
+  d.select();
+  W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
+  double loss = 0;
+  unsigned long long counters[2] = {0, 0};
+  W2V_CUDA_CHECK(cudaMemcpy(&loss, d.loss.data, sizeof(double), cudaMemcpyDeviceToHost));
+  W2V_CUDA_CHECK(cudaMemcpy(counters, d.counters.data, sizeof(counters), cudaMemcpyDeviceToHost));
+  W2V_CUDA_CHECK(cudaMemset(d.loss.data, 0, sizeof(double)));
+  W2V_CUDA_CHECK(cudaMemset(d.counters.data, 0, sizeof(counters)));
+  return {loss, static_cast<int64_t>(counters[0]), static_cast<int64_t>(counters[1]), 0.f};
+}
+
+void DeviceTrainer::download(float* input, float* output, int64_t host_stride) {
+  Impl& d = *impl_;
+  d.select();
+  W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
+  W2V_CUDA_CHECK(cudaMemcpy2D(input, host_stride * sizeof(float), d.input.data, d.stride * sizeof(float),
+                              d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost));
+  W2V_CUDA_CHECK(cudaMemcpy2D(output, host_stride * sizeof(float), d.output.data, d.stride * sizeof(float),
+                              d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost));
+}
+
+void DeviceTrainer::upload(const float* input, const float* output, int64_t host_stride) {
+  Impl& d = *impl_;
+  d.select();
+  W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
+  W2V_CUDA_CHECK(cudaMemcpy2D(d.input.data, d.stride * sizeof(float), input, host_stride * sizeof(float),
+                              d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice));
+  W2V_CUDA_CHECK(cudaMemcpy2D(d.output.data, d.stride * sizeof(float), output, host_stride * sizeof(float),
+                              d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice));
+}
+
+}  // namespace w2v::cuda
