@@ -85,6 +85,8 @@ class DeviceTrainer {
   void download(float* input, float* output, int64_t host_stride);
   // Replaces both tables from host arrays (e.g. a model loaded to resume).
   void upload(const float* input, const float* output, int64_t host_stride);
+  int64_t vocab() const;
+  int64_t dim() const;
 
  private:
   struct Impl;

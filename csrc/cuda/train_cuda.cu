@@ -437,4 +437,7 @@ void DeviceTrainer::upload(const float* input, const float* output, int64_t host
                               d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice));
 }
 
+int64_t DeviceTrainer::vocab() const { return impl_->vocab; }
+int64_t DeviceTrainer::dim() const { return impl_->dim; }
+
 }  // namespace w2v::cuda

@@ -1,0 +1,45 @@
+// Binding pieces shared by the CPU and CUDA trainers' entry points.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "train.h"
+
+namespace w2v::bindings {
+
+// The kernel trusts its input: ids in [0, vocab) and sentence ends increasing within ids.
+// One pass over them is cheap next to training on them.
+inline void check_chunk(const TrainChunk& chunk, int64_t n_ids, int64_t vocab) {
+  int64_t previous = 0;
+  for (int64_t s = 0; s < chunk.sentences; ++s) {
+    const int64_t end = chunk.sentence_ends[s];
+    if (end < previous || end > n_ids)
+      throw std::invalid_argument("sentence_ends must increase and stay within ids (entry " + std::to_string(s) +
+                                  " is " + std::to_string(end) + ")");
+    previous = end;
+  }
+  for (int64_t i = 0; i < n_ids; ++i)
+    if (chunk.ids[i] < 0 || chunk.ids[i] >= vocab)
+      throw std::invalid_argument("ids[" + std::to_string(i) + "] = " + std::to_string(chunk.ids[i]) +
+                                  " is not a word of the " + std::to_string(vocab) + "-word vocabulary");
+}
+
+// module_local: the CPU and CUDA modules each register their own copy.
+inline void bind_train_settings(pybind11::module_& m) {
+  namespace py = pybind11;
+  py::class_<TrainSettings>(m, "TrainSettings", py::module_local())
+      .def(py::init([](int architecture, int window, int negative, float alpha, bool cbow_mean, bool shared_negatives,
+                       uint64_t seed, int64_t loss_every) {
+             if (architecture != 0 && architecture != 1) throw std::invalid_argument("architecture must be 0 (sg) or 1 (cbow)");
+             if (window < 1 || negative < 0) throw std::invalid_argument("window must be >= 1 and negative >= 0");
+             return TrainSettings{static_cast<Architecture>(architecture), window, negative, alpha, cbow_mean,
+                                  shared_negatives, seed, loss_every};
+           }),
+           py::arg("architecture"), py::arg("window"), py::arg("negative"), py::arg("alpha"), py::arg("cbow_mean"),
+           py::arg("shared_negatives"), py::arg("seed"), py::arg("loss_every"));
+}
+
+}  // namespace w2v::bindings
