@@ -35,13 +35,16 @@ struct NsBatch {
   int64_t padding_idx;
 };
 
-// Where gradients are added: a zero-initialised [R, dim] matrix. With `slot` arrays
-// null, an index's gradient lands on its own row (dense, R = rows of the weight);
-// otherwise index n of an array lands on row slot[n] (compact, R = unique rows).
+// Where gradients go: a [count, dim] matrix. With the `slot` arrays null (dense), an
+// index's gradient is added to its own row (count = rows of the weight) of a
+// zero-initialised matrix. Otherwise (compact) index n of an array lands on row slot[n]
+// (count = unique rows): the CPU kernels then write every row (no zeroing needed), the
+// CUDA kernels add with atomics into a zeroed matrix.
 template <typename T>
 struct GradRows {
   T* rows;
   int64_t stride;
+  int64_t count;
 };
 
 struct NsSlots {

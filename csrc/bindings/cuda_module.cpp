@@ -48,15 +48,16 @@ void forward(const ErasedEmbeddings& w, const ErasedBatch& b, uintptr_t pos_loss
 
 template <bool Cbow>
 void backward(const ErasedEmbeddings& w, const ErasedBatch& b, uintptr_t grad_pos, uintptr_t grad_neg,
-              uintptr_t grad_input, int64_t grad_input_stride, uintptr_t grad_output, int64_t grad_output_stride,
+              uintptr_t grad_input, int64_t grad_input_stride, int64_t grad_input_rows, uintptr_t grad_output,
+              int64_t grad_output_stride, int64_t grad_output_rows,
               uintptr_t center_slot, uintptr_t context_slot, uintptr_t negative_slot, uintptr_t stream) {
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
     auto fn = Cbow ? &cuda::cbow_ns_backward<T, I> : &cuda::sgns_backward<T, I>;
     fn(w.typed<T>(), b.typed<I>(), reinterpret_cast<const T*>(grad_pos), reinterpret_cast<const T*>(grad_neg),
-       GradRows<T>{reinterpret_cast<T*>(grad_input), grad_input_stride},
-       GradRows<T>{reinterpret_cast<T*>(grad_output), grad_output_stride},
+       GradRows<T>{reinterpret_cast<T*>(grad_input), grad_input_stride, grad_input_rows},
+       GradRows<T>{reinterpret_cast<T*>(grad_output), grad_output_stride, grad_output_rows},
        slots_from(center_slot, context_slot, negative_slot), stream_of(stream));
   });
 }
@@ -179,7 +180,8 @@ PYBIND11_MODULE(_w2v_cuda, m) {
           py::arg("batch"), py::arg("pos_loss"), py::arg("neg_loss"), py::arg("stream"));
     m.def((prefix + "_backward").c_str(), cbow ? &backward<true> : &backward<false>, release,
           py::arg("weights"), py::arg("batch"), py::arg("grad_pos"), py::arg("grad_neg"), py::arg("grad_input"),
-          py::arg("grad_input_stride"), py::arg("grad_output"), py::arg("grad_output_stride"),
+          py::arg("grad_input_stride"), py::arg("grad_input_rows"), py::arg("grad_output"),
+          py::arg("grad_output_stride"), py::arg("grad_output_rows"),
           py::arg("center_slot"), py::arg("context_slot"), py::arg("negative_slot"), py::arg("stream"));
   }
   m.def("sgns_sgd_step", &sgns_step, release, py::arg("weights"), py::arg("batch"), py::arg("lr"), py::arg("loss"),

@@ -4,6 +4,7 @@
 
 #include "cpu/ns_update.h"
 #include "cpu/parallel.h"
+#include "cpu/prefetch.h"
 #include "cpu/row_scatter.h"
 #include "cpu/vector_ops.h"
 #include "w2v_math.h"
@@ -56,6 +57,7 @@ W2V_CLONES void cbow_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
   std::vector<T> h(d);
   auto score = [&](int64_t target) W2V_LAMBDA_INLINE { return dot(h.data(), w.output + target * w.output_stride, d); };
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
     T pos = 0, neg = 0;
     if (!is_pad(b, b.center[r]) && context_mean(w, b, r, h.data()) > 0) {
       if (b.in_batch_positives) {
@@ -85,6 +87,7 @@ W2V_CLONES void cbow_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b,
                                    int64_t begin, int64_t end) {
   const int64_t d = w.dim, C = b.context_size, K = b.negatives, per_row = 1 + K;
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
     ScatterTerm<T>* in_terms = input_terms + r * C;
     ScatterTerm<T>* out_terms = output_terms + r * per_row;
     for (int64_t j = 0; j < C; ++j) in_terms[j].row = -1;
@@ -145,6 +148,7 @@ W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
   std::vector<T*> targets(1 + K);
   double loss = 0;
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
     if (is_pad(b, b.center[r])) continue;
     const int64_t n_context = context_mean(w, b, r, h.data());
     if (n_context == 0) continue;
@@ -197,7 +201,10 @@ void cbow_ns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, 
     cbow_backward_rows(weights, batch, valid.data(), grad_pos, grad_neg, slots, hidden.data(), grad_h.data(),
                        in_batch_coef.data(), input_terms.data(), output_terms.data(), begin, end);
   }
-  scatter_terms(grad_input, input_terms, grad_output, output_terms, d, threads);
+  if (slots.center || slots.context || slots.negative)
+    sum_terms_by_row(grad_input, input_terms, grad_output, output_terms, d, threads);
+  else
+    scatter_terms(grad_input, input_terms, grad_output, output_terms, d, threads);
   if (batch.in_batch_positives) {
 #pragma omp parallel num_threads(team)
     cbow_in_batch_scatter(batch, valid.data(), slots.center, hidden.data(), in_batch_coef.data(), grad_output,

@@ -29,4 +29,12 @@ void scatter_terms(GradRows<T> dst_a, const std::vector<ScatterTerm<T>>& terms_a
                    GradRows<T> dst_b, const std::vector<ScatterTerm<T>>& terms_b, int64_t dim,
                    int threads);
 
+// Compact gradients: writes every row r < dst.count of dst as the sum of the terms with
+// row r (in term order; a row without terms becomes zero), both lists at once. Terms are
+// grouped by row with a counting sort, then each row is summed and written once by one
+// thread: no zeroing, no read-modify-write, deterministic for any thread count.
+template <typename T>
+void sum_terms_by_row(GradRows<T> dst_a, const std::vector<ScatterTerm<T>>& terms_a, GradRows<T> dst_b,
+                      const std::vector<ScatterTerm<T>>& terms_b, int64_t dim, int threads);
+
 }  // namespace w2v::cpu

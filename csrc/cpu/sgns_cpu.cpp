@@ -4,6 +4,7 @@
 
 #include "cpu/ns_update.h"
 #include "cpu/parallel.h"
+#include "cpu/prefetch.h"
 #include "cpu/row_scatter.h"
 #include "cpu/vector_ops.h"
 #include "w2v_math.h"
@@ -34,6 +35,7 @@ W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
   const int64_t d = w.dim;
   auto score = [&](const T* h, int64_t target) W2V_LAMBDA_INLINE { return dot(h, w.output + target * w.output_stride, d); };
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, true);
     T pos = 0, neg = 0;
     if (!at.is_pad(b.center[r])) {
       const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
@@ -69,6 +71,7 @@ W2V_CLONES void sgns_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b,
   const SgnsLayout<I> at{b};
   const int64_t d = w.dim, per_row = b.context_size + at.negatives_per_row();
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, true);
     ScatterTerm<T>* terms = output_terms + r * per_row;
     for (int64_t t = 0; t < per_row; ++t) terms[t].row = -1;
     input_terms[r].row = -1;
@@ -123,6 +126,7 @@ W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
     add(grad_h.data(), h, d);
   };
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, true);
     if (at.is_pad(b.center[r])) continue;
     T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
     if (b.negatives_per_context) {
@@ -185,7 +189,10 @@ void sgns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, con
     sgns_backward_rows(weights, batch, grad_pos, grad_neg, slots, grad_h.data(), input_terms.data(),
                        output_terms.data(), begin, end);
   }
-  scatter_terms(grad_input, input_terms, grad_output, output_terms, d, threads);
+  if (slots.center || slots.context || slots.negative)
+    sum_terms_by_row(grad_input, input_terms, grad_output, output_terms, d, threads);
+  else
+    scatter_terms(grad_input, input_terms, grad_output, output_terms, d, threads);
 }
 
 template <typename T, typename I>

@@ -6,6 +6,7 @@
 #include "cpu/ns_update.h"
 #include "cpu/padded_rows.h"
 #include "cpu/parallel.h"
+#include "cpu/prefetch.h"
 #include "cpu/vector_ops.h"
 #include "w2v_math.h"
 
@@ -50,10 +51,6 @@ W2V_INLINE int64_t draw_noise(const SamplingTables& tables, uint32_t vocab, int3
     if (word != center) noise[n++] = word;
   }
   return n;
-}
-
-W2V_INLINE void prefetch_row(const float* row, int64_t d) {
-  for (int64_t i = 0; i < d; i += 64 / sizeof(float)) __builtin_prefetch(row + i);
 }
 
 struct SentenceRange {

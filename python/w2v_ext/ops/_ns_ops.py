@@ -60,8 +60,9 @@ def _launch_backward(kernels, model, grad_pos, grad_neg, input_weight, output_we
         weights=_views.embedding_pair(kernels, input_weight, output_weight),
         batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
         grad_pos=grad_pos.data_ptr(), grad_neg=grad_neg.data_ptr(),
-        grad_input=grad_input.data_ptr(), grad_input_stride=grad_input.size(1),
+        grad_input=grad_input.data_ptr(), grad_input_stride=grad_input.size(1), grad_input_rows=grad_input.size(0),
         grad_output=grad_output.data_ptr(), grad_output_stride=grad_output.size(1),
+        grad_output_rows=grad_output.size(0),
         center_slot=_views.data_ptr_or_null(slots[0]), context_slot=_views.data_ptr_or_null(slots[1]),
         negative_slot=_views.data_ptr_or_null(slots[2]), **_views.launch_args(center))
 
@@ -128,11 +129,10 @@ def define_ops(model: Model):
         in_slots, out_slots = iter(in_slots), iter(out_slots)
         slots = [next(in_slots) if i else next(out_slots) for i in is_input]
         d = input_weight.size(1)
-        in_values = input_weight.new_zeros(in_rows.numel(), d)
-        out_values = output_weight.new_zeros(out_rows.numel(), d)
-        if center.size(0) > 0:
-            _run_backward(model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
-                          padding_idx, in_batch_positives, in_values, out_values, slots)
+        in_values = _views.new_grad_rows(input_weight, in_rows.numel(), d)
+        out_values = _views.new_grad_rows(output_weight, out_rows.numel(), d)
+        _run_backward(model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
+                      padding_idx, in_batch_positives, in_values, out_values, slots)
         return in_rows, in_values, out_rows, out_values
 
     @backward_sparse.register_fake

@@ -25,6 +25,14 @@ def new_output(like: torch.Tensor, *shape: int) -> torch.Tensor:
     return out
 
 
+def new_grad_rows(like: torch.Tensor, rows: int, dim: int) -> torch.Tensor:
+    """Compact gradient rows [rows, dim]: the CPU kernels write every row (poisoned in
+    tests), the CUDA kernels add into them, so there they start at zero."""
+    if like.device.type == "cuda":
+        return like.new_zeros(rows, dim)
+    return new_output(like, rows, dim)
+
+
 def new_step_loss(like: torch.Tensor, rows: int) -> torch.Tensor:
     """The 0-dim loss a step kernel fills: the CPU kernels write it (poisoned in tests),
     the CUDA kernels add into it, so there it starts at zero; an empty batch has loss 0."""
