@@ -76,7 +76,7 @@ def make_step(model: str, variant: str, in_emb, out_emb, lr: float):
     def target(shape, value):  # BCE labels, made once per shape (not timed after the first step)
         key = (tuple(shape), value)
         if key not in targets:
-            targets[key] = torch.full(shape, value, dtype=in_emb.weight.dtype)
+            targets[key] = torch.full(shape, value, dtype=in_emb.weight.dtype, device=in_emb.weight.device)
         return targets[key]
 
     if variant == "plain":
@@ -171,50 +171,80 @@ def run_worker(spec: dict) -> dict:
     index_dtype = getattr(torch, spec["index_dtype"])
     gen = torch.Generator().manual_seed(spec["seed"])
 
+    device = torch.device(spec.get("device", "cpu"))
+    cuda = device.type == "cuda"
     rss0 = rss_kb()
     # word2vec.c-like scale for both tables (output not zero, so every score differs)
-    w_in = torch.empty(V, d).uniform_(-0.5 / d, 0.5 / d, generator=gen)
-    w_out = torch.empty(V, d).uniform_(-0.5 / d, 0.5 / d, generator=gen)
+    w_in = torch.empty(V, d).uniform_(-0.5 / d, 0.5 / d, generator=gen).to(device)
+    w_out = torch.empty(V, d).uniform_(-0.5 / d, 0.5 / d, generator=gen).to(device)
     in_emb = nn.Embedding.from_pretrained(w_in, freeze=False, sparse=True)
     out_emb = nn.Embedding.from_pretrained(w_out, freeze=False, sparse=True)
-    tables_mb = (rss_kb() - rss0) / 1024
+    tables_mb = (rss_kb() - rss0) / 1024 if not cuda else torch.cuda.memory_allocated() / 2 ** 20
+
+    def indices(steps, V_, gen_, B_=B):
+        return tuple(t.to(device) for t in draw_indices(model, steps, B_, C, K, V_, index_dtype, gen_))
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
+    def peak_reset():
+        if cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            return True
+        return reset_peak()
+
+    def current():
+        return torch.cuda.memory_allocated() / 1024 if cuda else rss_kb()
+
+    def peak(ok):
+        if cuda:
+            torch.cuda.synchronize()
+            return torch.cuda.max_memory_allocated() / 1024
+        return peak_kb(ok)
     step = make_step(model, variant, in_emb, out_emb, spec["lr"])
 
     # one step on tiny tables first: loads the native library, starts thread pools and
     # the autograd engine, so that "extra" memory is what the steps themselves need
-    tiny = [nn.Embedding.from_pretrained(torch.zeros(64, d), freeze=False, sparse=True) for _ in range(2)]
-    make_step(model, variant, tiny[0], tiny[1], spec["lr"])(*(t[0] for t in draw_indices(
-        model, 1, 4, C, K, 64, index_dtype, torch.Generator().manual_seed(0))))
+    tiny = [nn.Embedding.from_pretrained(torch.zeros(64, d, device=device), freeze=False, sparse=True)
+            for _ in range(2)]
+    make_step(model, variant, tiny[0], tiny[1], spec["lr"])(*(t[0] for t in indices(
+        1, 64, torch.Generator().manual_seed(0), B_=4)))
+    sync()
     del tiny
 
     # warm-up (also measures a step's time, which sets the timed steps per repeat)
-    warm = draw_indices(model, spec["warmup"], B, C, K, V, index_dtype, gen)
-    reset_ok = reset_peak()
-    base = rss_kb()
+    warm = indices(spec["warmup"], V, gen)
+    reset_ok = peak_reset()
+    base = current()
     loss0, t_warm = None, []
     for i in range(spec["warmup"]):
         t = time.perf_counter()
         loss = step(warm[0][i], warm[1][i], warm[2][i])
+        sync()
         t_warm.append(time.perf_counter() - t)
         if i == 0:
             loss0 = float(loss)
-    extra_warm = (peak_kb(reset_ok) - base) / 1024
+    extra_warm = (peak(reset_ok) - base) / 1024
     del warm
     per_step = min(t_warm[1:] or t_warm)
     steps = max(spec["min_steps"], min(spec["max_steps"], math.ceil(spec["min_repeat_s"] / max(per_step, 1e-9))))
 
-    idx = draw_indices(model, steps * spec["repeats"], B, C, K, V, index_dtype, gen)
-    reset_ok = reset_peak()
-    base = rss_kb()
+    idx = indices(steps * spec["repeats"], V, gen)
+    reset_ok = peak_reset()
+    base = current()
     rates = []
     k = 0
     for _ in range(spec["repeats"]):
+        sync()
         t = time.perf_counter()
         for _ in range(steps):
             step(idx[0][k], idx[1][k], idx[2][k])
             k += 1
+        sync()
         rates.append(steps / (time.perf_counter() - t))
-    extra_timed = (peak_kb(reset_ok) - base) / 1024
+    extra_timed = (peak(reset_ok) - base) / 1024
     rates_sorted = sorted(rates)
     n = len(rates_sorted)
     median = rates_sorted[n // 2] if n % 2 else 0.5 * (rates_sorted[n // 2 - 1] + rates_sorted[n // 2])
@@ -222,7 +252,8 @@ def run_worker(spec: dict) -> dict:
         "steps_per_s": median, "rates": [round(r, 3) for r in rates], "steps_per_repeat": steps,
         "extra_mb": max(extra_warm, extra_timed), "extra_mb_warmup": extra_warm, "extra_mb_timed": extra_timed,
         "tables_mb": tables_mb, "rss_mb": rss_kb() / 1024, "loss0": loss0,
-        "memory_method": "VmHWM reset via /proc/self/clear_refs" if reset_ok else "ru_maxrss (upper bound)",
+        "memory_method": ("torch.cuda.max_memory_allocated" if cuda else
+                          "VmHWM reset via /proc/self/clear_refs" if reset_ok else "ru_maxrss (upper bound)"),
     }
 
 
@@ -359,6 +390,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dims", default="128,300")
     ap.add_argument("--vocab", default="100000,1000000", help="table rows V (comma list)")
     ap.add_argument("--threads", default="1,2", help="torch.set_num_threads values (comma list)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (tables, indices and steps on that device)")
     ap.add_argument("--batch", type=int, default=4096, help="B")
     ap.add_argument("--context", type=int, default=10, help="C")
     ap.add_argument("--negatives", type=int, default=5, help="K")
@@ -422,7 +454,7 @@ def main(argv=None) -> int:
     for cfg in configs:
         row = dict(cfg)
         for variant in variants:
-            spec = dict(cfg, variant=variant, lr=a.lr, index_dtype=a.index_dtype, seed=a.seed, warmup=a.warmup,
+            spec = dict(cfg, variant=variant, device=a.device, lr=a.lr, index_dtype=a.index_dtype, seed=a.seed, warmup=a.warmup,
                         repeats=a.repeats, min_repeat_s=a.min_repeat_s, min_steps=a.min_steps,
                         max_steps=a.max_steps)
             r = launch("worker", spec)

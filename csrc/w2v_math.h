@@ -44,6 +44,27 @@ W2V_HD T bce_with_logits_grad(T score, bool positive) {
   return sigmoid(score) - (positive ? T(1) : T(0));
 }
 
+// The corpus trainers' quantised sigmoid, like word2vec.c's expTable: 1024 buckets over
+// [-8, 8], each worth the sigmoid at its midpoint (error < 0.002), exactly 0 or 1
+// outside. The CPU trainer tabulates it; the CUDA trainer computes the same values.
+constexpr int kSigmoidBuckets = 1024;
+constexpr float kSigmoidRange = 8.0f;
+
+W2V_HD int sigmoid_bucket(float x) {
+  return static_cast<int>((x + kSigmoidRange) * (kSigmoidBuckets / (2.0f * kSigmoidRange)));
+}
+
+W2V_HD float sigmoid_of_bucket(int bucket) {
+  const double x = (bucket + 0.5) * (2.0 * kSigmoidRange / kSigmoidBuckets) - kSigmoidRange;
+  return static_cast<float>(1.0 / (1.0 + exp(-x)));
+}
+
+W2V_HD float quantised_sigmoid(float x) {
+  if (x >= kSigmoidRange) return 1.0f;
+  if (x <= -kSigmoidRange) return 0.0f;
+  return sigmoid_of_bucket(sigmoid_bucket(x));
+}
+
 // ---- counter-based random numbers ----------------------------------------------
 // Draw n of a stream is a pure function of (key, n): results do not depend on how the
 // work is split across threads or launched on a device. This is splitmix64 indexed

@@ -1,28 +1,21 @@
-// A tabulated sigmoid for the corpus trainer's hot loop, like word2vec.c's expTable:
-// 1024 buckets over [-8, 8], each holding the sigmoid at its midpoint (error < 0.002),
-// and exactly 0 or 1 outside. The fused ops keep the exact sigmoid.
+// w2v::quantised_sigmoid as a table, for the CPU trainer's hot loop.
 #pragma once
 
-#include <cmath>
+#include "w2v_math.h"
 
 namespace w2v::cpu {
 
 class SigmoidTable {
  public:
-  static constexpr int kSize = 1024;
-  static constexpr float kMax = 8.0f;
-
   SigmoidTable() {
-    for (int i = 0; i < kSize; ++i) {
-      const double x = (i + 0.5) * (2.0 * kMax / kSize) - kMax;
-      values_[i] = static_cast<float>(1.0 / (1.0 + std::exp(-x)));
-    }
+    for (int i = 0; i < kSigmoidBuckets; ++i) values_[i] = sigmoid_of_bucket(i);
   }
 
+  // Equal to quantised_sigmoid(x), bit for bit.
   float operator()(float x) const {
-    if (x >= kMax) return 1.0f;
-    if (x <= -kMax) return 0.0f;
-    return values_[static_cast<int>((x + kMax) * (kSize / (2.0f * kMax)))];
+    if (x >= kSigmoidRange) return 1.0f;
+    if (x <= -kSigmoidRange) return 0.0f;
+    return values_[sigmoid_bucket(x)];
   }
 
   static const SigmoidTable& instance() {
@@ -31,7 +24,7 @@ class SigmoidTable {
   }
 
  private:
-  float values_[kSize];
+  float values_[kSigmoidBuckets];
 };
 
 }  // namespace w2v::cpu

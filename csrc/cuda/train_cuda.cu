@@ -177,7 +177,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
       if (target >= n_t) continue;
       const float score = g[k];
       if (want_loss) loss += bce_with_logits(score, target == 0);
-      g[k] = -alpha * bce_with_logits_grad(score, target == 0);
+      g[k] = alpha * ((target == 0 ? 1.0f : 0.0f) - quantised_sigmoid(score));
     }
     if (want_loss) {
       loss = warp_sum(loss);

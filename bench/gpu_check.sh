@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Everything a GPU session checks, in one go, on a machine with no package registry:
+#   bench/gpu_check.sh OUTDIR
+# Builds the package (pip install --no-build-isolation), runs the CUDA tests,
+# compute-sanitizer (memcheck, racecheck) on a small run of every kernel, the op
+# benchmark on the GPU, and the trainer benchmark on the corpus, then prints a short
+# table. Logs and figures go under OUTDIR. The corpus and the evaluation sets travel in
+# .carry/ (git-ignored): .carry/enwiki_text8style.txt.xz and .carry/eval/.
+set -uo pipefail
+OUT=${1:?usage: bench/gpu_check.sh OUTDIR}
+mkdir -p "$OUT"
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1
+: "${W2V_CUDA_ARCHS:=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)}"
+export W2V_CUDA_ARCHS
+status() { echo "$1: $2" | tee -a "$OUT/summary.txt"; }
+
+{ nvidia-smi; git log -1 --format='commit %H %s'; python -c "import torch; print('torch', torch.__version__)"; } \
+  > "$OUT/machine.txt" 2>&1
+cat "$OUT/machine.txt"
+
+echo "== build (archs $W2V_CUDA_ARCHS)"
+if python -m pip install --no-build-isolation --no-deps -v . > "$OUT/build.log" 2>&1; then
+  status build ok
+else
+  status build FAILED; tail -40 "$OUT/build.log"; exit 1
+fi
+
+echo "== CUDA tests"
+python -m pytest tests/test_ops_cuda.py tests/test_trainer_cuda.py -q -x -p no:cacheprovider > "$OUT/tests.log" 2>&1
+status tests "$(tail -1 "$OUT/tests.log")"
+
+echo "== compute-sanitizer"
+SAN=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
+if [ -n "$SAN" ]; then
+  for tool in memcheck racecheck; do
+    "$SAN" --tool "$tool" --error-exitcode 9 python bench/cuda_smoke.py > "$OUT/sanitizer-$tool.log" 2>&1
+    status "sanitizer $tool" "exit $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer-$tool.log") clean summaries)"
+  done
+else
+  status sanitizer "not found"
+fi
+
+echo "== op benchmark (GPU)"
+python bench/op_bench.py --device cuda --threads 1 --dims 128 --vocab 1000000 --batch 65536 \
+  --label gpu --results-dir "$OUT" > "$OUT/op_bench.log" 2>&1
+status op_bench "$(tail -1 "$OUT/op_bench.log" | python -c 'import json,sys; d=json.loads(sys.stdin.read()); print("fused", d["fused_step_speedup"], "autograd", d["autograd_speedup"])' 2>&1)"
+
+echo "== trainer benchmark (GPU)"
+python bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz --eval-dir .carry/eval --out "$OUT" \
+  > "$OUT/train_bench.log" 2>&1
+tail -8 "$OUT/train_bench.log"
+status train_bench "$(tail -1 "$OUT/train_bench.log")"
+
+echo "== summary"
+cat "$OUT/summary.txt"
