@@ -309,19 +309,26 @@ def test_to_embedding_without_torch(monkeypatch):
 
 
 class FakeGensimKeyedVectors:
-    """The slice of gensim 4's KeyedVectors API that to_gensim/from_gensim use."""
+    """The slice of gensim 4's KeyedVectors API that to_gensim/from_gensim use, written
+    after gensim 4.4's code (tests/test_interop.py runs against the real one where it
+    is installed). Like gensim's, add_vectors fails when given extras."""
 
     def __init__(self, vector_size, count=0, dtype=np.float32):
         self.index_to_key, self.key_to_index, self.expandos = [], {}, {}
         self.vectors = np.zeros((count, vector_size), dtype=dtype)
 
     def add_vectors(self, keys, weights, extras=None, replace=False):
+        if extras:
+            raise ValueError("too many values to unpack (expected 2)")   # gensim 4.4 iterates the dict
         for k in keys:
             self.key_to_index[k] = len(self.index_to_key)
             self.index_to_key.append(k)
         self.vectors = np.vstack([self.vectors, np.asarray(weights, dtype=self.vectors.dtype)])
-        for attr, values in (extras or {}).items():
-            self.expandos[attr] = np.asarray(values)
+
+    def allocate_vecattrs(self, attrs=None, types=None):
+        for attr, t in zip(attrs, types):
+            if attr not in self.expandos:
+                self.expandos[attr] = np.zeros(len(self.index_to_key), dtype=t)
 
     def get_vecattr(self, key, attr):
         return self.expandos[attr][self.key_to_index[key]]

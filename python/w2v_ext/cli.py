@@ -1,8 +1,10 @@
 """The w2v-ext command line (also `python -m w2v_ext`).
 
+    w2v-ext demo [--output-dir DIR]           train on the shipped sample, show neighbours, analogies, plots
     w2v-ext train CORPUS -o OUT [options]     train vectors (see `w2v-ext train --help`)
     w2v-ext eval VECTORS --analogies FILE --pairs FILE
     w2v-ext similar VECTORS WORD [--topn 10]
+    w2v-ext plot VECTORS --words W1,W2,... -o words.png      (or --neighbours WORD)
 
 Errors print one line (the traceback with --verbose). Never imports torch.
 """
@@ -14,6 +16,8 @@ import os
 import sys
 import time
 from typing import List, Optional
+
+from .plot import OptionalDependencyError
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
@@ -98,6 +102,8 @@ def _add_train(sub) -> None:
     p.add_argument("--save-model", default=None,
                    help="also write the native model (weights, vocabulary, training position) here")
     p.add_argument("--resume", default=None, help="continue training a native model file (its settings win)")
+    p.add_argument("--curve", default=None, metavar="PNG",
+                   help="also plot the loss and words/s per ~8 MB block of corpus here (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=_train)
 
@@ -124,14 +130,55 @@ def _add_similar(sub) -> None:
     p.set_defaults(run=_similar)
 
 
+def _add_plot(sub) -> None:
+    p = sub.add_parser(
+        "plot", help="plot words (or a word's nearest neighbours) projected to 2-D",
+        description="Project word vectors to 2-D and draw them, each point labelled with its word. Needs "
+                    "matplotlib (pip install 'w2v_ext[plot]'); --method tsne also needs scikit-learn.")
+    p.add_argument("vectors", help="word2vec .bin/.txt/.vec file or native model")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--words", action="append", metavar="W1,W2,...",
+                      help="the words to plot, comma-separated (may be repeated)")
+    what.add_argument("--neighbours", "--neighbors", action="append", metavar="WORD",
+                      help="plot this word with its nearest neighbours (comma-separated or repeated: a colour "
+                           "per word)")
+    p.add_argument("-o", "--output", required=True, help="image file; the format follows the extension "
+                                                         "(.png, .svg, .pdf)")
+    p.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word with --neighbours "
+                                                                   "(default: 10)")
+    p.add_argument("--method", choices=("pca", "tsne"), default="pca",
+                   help="projection: PCA of the unit vectors (default), or t-SNE (needs scikit-learn)")
+    p.set_defaults(run=_plot)
+
+
+def _add_demo(sub) -> None:
+    p = sub.add_parser(
+        "demo", help="train on the sample corpus shipped with w2v_ext and show the results",
+        description="Train skip-gram on the sample shipped inside the package (2M words of English Wikipedia, "
+                    "CC BY-SA 4.0), print nearest neighbours and analogies, and write the vectors, a neighbours "
+                    "plot and a training curve (the plots need matplotlib). No network needed.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--output-dir", default="w2v_ext_demo", help="where the files go (created if needed)")
+    p.add_argument("--epochs", type=_positive_int, default=5, help="passes over the sample")
+    p.add_argument("--threads", type=_non_negative_int, default=0, help="worker threads (0: every core)")
+    p.add_argument("--dim", type=_positive_int, default=100, help="vector size")
+    p.add_argument("--seed", type=_non_negative_int, default=1, help="random seed")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(run=_demo)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="w2v-ext", description="Fast word2vec: train, evaluate and query vectors.")
+    """The argparse parser of w2v-ext and its commands."""
+    parser = argparse.ArgumentParser(prog="w2v-ext", description="Fast word2vec: train, evaluate, query and plot "
+                                                                  "vectors (start with: w2v-ext demo).")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    _add_demo(sub)
     _add_train(sub)
     _add_eval(sub)
     _add_similar(sub)
+    _add_plot(sub)
     return parser
 
 
@@ -165,11 +212,27 @@ def _check_output(path: str) -> None:
         raise CommandError(f"output {path!r} is a directory")
 
 
+def _check_image_output(path: str) -> None:
+    """The image's directory exists, matplotlib is installed (said now, not after the
+    work) and writes the format its extension names."""
+    from .plot import _matplotlib
+    _check_output(path)
+    _, canvas = _matplotlib()
+    supported = canvas.get_supported_filetypes()
+    ext = os.path.splitext(path)[1][1:].lower()
+    if ext not in supported:
+        raise CommandError(f"cannot tell the image format of {path!r}: end it with .png, .svg or .pdf "
+                           f"(or another format matplotlib writes: {', '.join(sorted(supported))})")
+
+
 def _train(args) -> int:
     from .trainer import Word2Vec
     _check_output(args.output)
     if args.save_model:
         _check_output(args.save_model)
+    records: List[dict] = []
+    if args.curve:
+        _check_image_output(args.curve)
     corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
     progress = not args.quiet
     if args.resume:
@@ -189,11 +252,15 @@ def _train(args) -> int:
             f"({model.vocab_seconds:.2f}s)")
     interrupted = False
     try:
-        stats = model.train(corpus)
+        stats = model.train(corpus, block_callbacks=[lambda m, r: records.append(r)] if args.curve else ())
     except KeyboardInterrupt:
         interrupted = True
         stats = None
     _save(model, args, log)
+    if args.curve and records:
+        from .plot import plot_training_curve
+        plot_training_curve(records, args.curve)
+        log(f"wrote {args.curve}")
     if interrupted:
         log(f"interrupted at {100 * model.words_done / max(model.words_planned, 1):.1f}%: saved what was trained"
             + (f"; resume with --resume {args.save_model}" if args.save_model else ""))
@@ -240,20 +307,55 @@ def _eval(args) -> int:
     return 0
 
 
-def _similar(args) -> int:
-    kv = load_vectors(args.vectors)
-    missing = [w for w in args.word if w not in kv]
+def _require_words(kv, words: List[str], vectors: str) -> None:
+    """CommandError naming the first unknown word and the closest vocabulary words."""
+    missing = [w for w in words if w not in kv]
     if missing:
         word = missing[0]
         close = kv.closest_words(word)
         hint = f"; closest vocabulary words: {', '.join(close)}" if close else ""
-        raise CommandError(f"{word!r} is not in the vocabulary of {args.vectors}{hint}")
+        raise CommandError(f"{word!r} is not in the vocabulary of {vectors}{hint}")
+
+
+def _similar(args) -> int:
+    kv = load_vectors(args.vectors)
+    _require_words(kv, args.word, args.vectors)
     for word, score in kv.most_similar(args.word, topn=args.topn):
         print(f"{score:.4f}  {word}")
     return 0
 
 
+def _split_words(values: List[str]) -> List[str]:
+    return [w for value in values for w in value.split(",") if w]
+
+
+def _plot(args) -> int:
+    from . import plot
+    _check_image_output(args.output)   # before loading the vectors
+    kv = load_vectors(args.vectors)
+    words = _split_words(args.words or args.neighbours)
+    if not words:
+        raise CommandError("no words given: --words dog,cat,... or --neighbours WORD")
+    _require_words(kv, words, args.vectors)
+    if args.words:
+        plot.plot_words(kv, words, args.output, method=args.method)
+        print(f"wrote {args.output}: {len(dict.fromkeys(words))} words ({args.method})")
+    else:
+        plot.plot_neighbours(kv, words, args.output, topn=args.topn, method=args.method)
+        print(f"wrote {args.output}: {', '.join(words)} and {args.topn} nearest neighbours each ({args.method})")
+    return 0
+
+
+def _demo(args) -> int:
+    from .demo import run_demo
+    run_demo(args.output_dir, epochs=args.epochs, threads=args.threads, dim=args.dim, seed=args.seed,
+             progress=not args.quiet)
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run w2v-ext with `argv` (default: sys.argv[1:]); returns the exit status (0 ok,
+    1 error, 2 usage error, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -261,7 +363,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (CommandError, OSError, ValueError, RuntimeError, KeyError) as e:
+    except (CommandError, OptionalDependencyError, OSError, ValueError, RuntimeError, KeyError) as e:
         if args.verbose:
             raise
         message = e.args[0] if isinstance(e, KeyError) and e.args else e

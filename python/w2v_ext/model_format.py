@@ -39,6 +39,7 @@ def kind_of(path, binary: Optional[bool] = None) -> str:
 
 
 def save_model(path, model) -> None:
+    """Write a Word2Vec model (weights [V, dim] x 2, vocabulary, settings, position) to path."""
     words = [w.encode(ENCODING, ERRORS) for w in model.vocab.words]
     offsets = np.cumsum([0] + [len(w) for w in words], dtype=np.int64)
     meta = {"format": FORMAT, "version": VERSION, "settings": dataclasses.asdict(model.settings),
@@ -53,6 +54,7 @@ def save_model(path, model) -> None:
 
 
 def load_model(path, cls, progress: bool = True):
+    """A `cls` (Word2Vec) model read from a file save_model wrote; ValueError if it is not one."""
     name = os.fspath(path)
     try:
         data = np.load(name, allow_pickle=False)

@@ -16,6 +16,8 @@ def _clock(seconds: float) -> str:
 
 
 class Progress:
+    """A progress line for `total_words` words of training (disabled: does nothing)."""
+
     def __init__(self, total_words: int, enabled: bool = True, stream: Optional[TextIO] = None,
                  log_interval: float = 10.0):
         self.total = max(1, int(total_words))
@@ -51,6 +53,7 @@ class Progress:
         self.stream.flush()
 
     def close(self, message: Optional[str] = None) -> None:
+        """End the progress line, optionally with a message line."""
         if not self.enabled:
             return
         if self.tty and self.line:

@@ -59,6 +59,7 @@ class Settings:
     tokenizer: str = "whitespace"      # or "regex": the tutorial's lower-case \b\w+\b|[,.!?]
 
     def validate(self) -> None:
+        """Raise ValueError naming the first setting out of range."""
         if self.model not in ARCHITECTURES:
             raise ValueError(f"model must be 'sg' or 'cbow', got {self.model!r}")
         for name in ("dim", "window", "epochs", "min_count", "max_sentence_length"):
@@ -83,10 +84,12 @@ class Settings:
 
     @property
     def start_alpha(self) -> float:
+        """The learning rate at the start: alpha, or the model's default."""
         return float(self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.model])
 
     @property
     def thread_count(self) -> int:
+        """Worker threads: threads, or every core for 0."""
         return int(self.threads or os.cpu_count() or 1)
 
 
@@ -95,14 +98,18 @@ class Word2Vec:
 
     Pass a corpus to train at once (`Word2Vec("corpus.txt", dim=100)`), or call
     build_vocab() and train(). A corpus is a path (text, .gz/.bz2/.xz, or a directory),
-    a list of paths, or a re-iterable of token lists.
+    a list of paths, or a re-iterable of token lists. `settings` are the fields of
+    :class:`Settings`. `callbacks` are called after every epoch and `block_callbacks`
+    after every block of about 8 MB of corpus text (see train()).
     """
 
-    def __init__(self, corpus=None, *, progress: bool = True, callbacks: Sequence[Callable] = (), **settings):
+    def __init__(self, corpus=None, *, progress: bool = True, callbacks: Sequence[Callable] = (),
+                 block_callbacks: Sequence[Callable] = (), **settings):
         self.settings = Settings(**settings)
         self.settings.validate()
         self.progress = progress
         self.callbacks = list(callbacks)
+        self.block_callbacks = list(block_callbacks)
         self.vocab: Optional[Vocabulary] = None
         # [V, padded] float32 tables (see padded_table); input/output are [V, dim] views
         self.input_table: Optional[np.ndarray] = None
@@ -133,10 +140,13 @@ class Word2Vec:
         return self
 
     def set_vocabulary(self, vocab: Vocabulary) -> None:
+        """Use `vocab` (V words) and start fresh [V, dim] weights (see reset_weights)."""
         self.vocab = vocab
         self.reset_weights()
 
     def reset_weights(self) -> None:
+        """word2vec.c's start: input [V, dim] uniform in +-0.5/dim, output [V, dim] zero;
+        the training position and history are cleared."""
         s = self.settings
         V = len(self.vocab)
         rng = np.random.Generator(np.random.PCG64(s.seed))
@@ -180,15 +190,24 @@ class Word2Vec:
 
     # ---- training ----------------------------------------------------------------
     def train(self, corpus, *, epochs: Optional[int] = None, callbacks: Sequence[Callable] = (),
-              progress: Optional[bool] = None) -> dict:
+              block_callbacks: Sequence[Callable] = (), progress: Optional[bool] = None) -> dict:
         """Train on the corpus for `epochs` (default: the settings') epochs.
 
         An unfinished schedule (e.g. one interrupted with Ctrl-C, then saved and loaded)
         continues where it stopped, with the same learning rate and random draws;
         otherwise a new schedule of `epochs` epochs starts at alpha. Callbacks are called
-        as callback(model, epoch_stats) after every epoch. Ctrl-C stops after the block
-        in progress and raises KeyboardInterrupt with the model holding what was trained.
-        Returns the session's stats (words, seconds, words/s, loss).
+        as callback(model, epoch_stats) after every epoch, block callbacks as
+        callback(model, record) after every block trained (about 8 MB of corpus text;
+        the points of a training curve, see w2v_ext.plot.plot_training_curve), with
+        record = {"epoch": 1-based epoch, "position": epochs trained so far (a float,
+        e.g. 2.5 halfway through the third), "progress": fraction of the schedule done,
+        "words": vocabulary words trained in the block, "corpus_words": corpus words
+        read for it, "seconds": seconds since this call started, "words_per_s": the
+        block's corpus words per second, "alpha": learning rate reached, "loss": the
+        block's mean loss per term (None if none was measured)}. Both kinds run in the
+        training thread, between native calls: keep them quick. Ctrl-C stops after the
+        block in progress and raises KeyboardInterrupt with the model holding what was
+        trained. Returns the session's stats (words, seconds, words/s, loss).
         """
         self._require_vocab()
         s = self.settings
@@ -211,6 +230,7 @@ class Word2Vec:
         accept, alias = sampling.noise_table(self.vocab.counts)
         report = Progress(self.words_planned, enabled=self.progress if progress is None else progress)
         hooks = list(self.callbacks) + list(callbacks)
+        block_hooks = list(self.block_callbacks) + list(block_callbacks)
         session = {"words": 0, "corpus_words": 0, "seconds": 0.0, "loss_sum": 0.0, "loss_terms": 0}
         t0 = time.perf_counter()
         try:
@@ -222,7 +242,7 @@ class Word2Vec:
                     epoch = self.epochs_done
                     skip = self.epoch_position  # resuming inside an epoch
                     stats = self._train_epoch(corpus, kernels, settings, keep, accept, alias, epoch, skip,
-                                              per_epoch, epochs, report, session, t0, interrupt)
+                                              per_epoch, epochs, report, session, t0, interrupt, block_hooks)
                     # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
                     self.epochs_done, self.epoch_position = epoch + 1, 0
                     self.words_done = min(self.words_planned, (epoch + 1) * per_epoch)
@@ -236,10 +256,10 @@ class Word2Vec:
         return self._session_stats(session)
 
     def _train_epoch(self, corpus, kernels, settings, keep, accept, alias, epoch, skip, per_epoch, epochs,
-                     report, session, t0, interrupt) -> dict:
+                     report, session, t0, interrupt, block_hooks=()) -> dict:
         position = 0  # in-vocabulary words of this epoch read so far
         epoch_loss, epoch_terms, epoch_kept = 0.0, 0, 0
-        epoch_start = time.perf_counter()
+        epoch_start = block_start = time.perf_counter()
         threads = self.settings.thread_count
         with _EncodedBlocks(corpus, self.vocab.native_index, self.settings.max_sentence_length) as blocks:
             for ids, ends, corpus_words in blocks:
@@ -266,6 +286,16 @@ class Word2Vec:
                 epoch_kept += r["words_kept"]
                 recent = r["loss"] / r["loss_terms"] if r["loss_terms"] else None
                 report.update(self.words_done, session["corpus_words"], r["alpha"], recent, epoch + 1, epochs)
+                if block_hooks:
+                    now = time.perf_counter()
+                    record = {"epoch": epoch + 1, "position": self.words_done / max(per_epoch, 1),
+                              "progress": self.words_done / max(self.words_planned, 1), "words": n,
+                              "corpus_words": corpus_words, "seconds": now - t0,
+                              "words_per_s": corpus_words / (now - block_start) if now > block_start else 0.0,
+                              "alpha": r["alpha"], "loss": recent}
+                    for hook in block_hooks:
+                        hook(self, record)
+                    block_start = time.perf_counter()
                 interrupt.check()  # Ctrl-C: stop here, with the block trained and counted
         if position == 0:
             raise CorpusError(f"corpus {corpus!r} has no words of the vocabulary to train on")
@@ -282,6 +312,7 @@ class Word2Vec:
 
     @property
     def finished(self) -> bool:
+        """True once every epoch of the current schedule is trained."""
         return self.words_planned > 0 and self.epochs_done >= self.epochs_planned
 
     # ---- saving ------------------------------------------------------------------

@@ -83,6 +83,7 @@ class KeyedVectors:
 
     @property
     def dim(self) -> int:
+        """d, the vectors' size."""
         return self._vectors.shape[1]
 
     @property
@@ -331,7 +332,9 @@ class KeyedVectors:
         return cls(words, vectors)
 
     def to_embedding(self, freeze: bool = True):
-        """A ``torch.nn.Embedding`` [V, d] initialised with a copy of the vectors."""
+        """A ``torch.nn.Embedding`` [V, d] (float32) initialised with a copy of the
+        vectors: row i is ``words[i]`` (``index(word)`` gives the row to look up).
+        ``freeze=False`` lets it train."""
         try:
             import torch
         except ImportError as e:
@@ -348,14 +351,21 @@ class KeyedVectors:
             raise ImportError("KeyedVectors.to_gensim needs gensim 4: pip install 'gensim>=4'") from e
         rows = sorted(self._index.values())
         kv = GensimKeyedVectors(self.dim)
-        extras = None if self._counts is None else {"count": self._counts[rows]}
-        kv.add_vectors([self._words[i] for i in rows], self._vectors[rows], extras=extras)
+        kv.add_vectors([self._words[i] for i in rows], self._vectors[rows])
+        if self._counts is not None:
+            # Not add_vectors(extras=...): gensim 4.4's add_vectors fails on extras
+            # (it iterates the dict as pairs). allocate_vecattrs + expandos is how gensim
+            # itself stores vector attributes (set_vecattr does the same, one word at a time).
+            kv.allocate_vecattrs(["count"], [np.int64])
+            kv.expandos["count"][:] = self._counts[rows]
         return kv
 
     @classmethod
     def from_gensim(cls, kv) -> "KeyedVectors":
-        """From a gensim 4 ``KeyedVectors`` (``index_to_key``, ``vectors`` and, when
-        present, the 'count' vector attribute).  Does not import gensim."""
+        """From a gensim 4 ``KeyedVectors`` (``index_to_key``, ``vectors`` [V, d] and, when
+        present, the 'count' vector attribute).  Does not import gensim.  Note that
+        gensim's own ``load_word2vec_format`` fills 'count' with made-up descending
+        numbers (word2vec files hold no counts); those are carried over as they are."""
         words = list(kv.index_to_key)
         try:
             counts = np.array([kv.get_vecattr(w, "count") for w in words], dtype=np.int64)

@@ -32,6 +32,7 @@ class Vocabulary:
 
     @classmethod
     def from_bytes(cls, words: Sequence[bytes], counts) -> "Vocabulary":
+        """From V byte strings and [V] counts (bytes decoded with surrogateescape)."""
         return cls([w.decode(ENCODING, ERRORS) for w in words], counts)
 
     def __len__(self) -> int:
@@ -50,11 +51,13 @@ class Vocabulary:
 
     @property
     def index(self) -> Dict[str, int]:
+        """word -> row."""
         if self._index is None:
             self._index = {w: i for i, w in enumerate(self.words)}
         return self._index
 
     def word_bytes(self) -> List[bytes]:
+        """The V words as the corpus's bytes."""
         return [w.encode(ENCODING, ERRORS) for w in self.words]
 
     @property

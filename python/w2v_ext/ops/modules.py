@@ -61,6 +61,8 @@ class SkipGramNS(_NegativeSamplingModel):
     """
 
     def forward(self, center, context, negative, reduction: str = "sum"):
+        """center [B], context [B, C], negative [B, K] or [B, C, K] -> 0-dim loss ([B]
+        for reduction='none'); see w2v_ext.sgns_loss."""
         return sgns_loss(self.input.weight, self.output.weight, center, context, negative, reduction=reduction,
                          padding_idx=self.padding_idx, sparse=self.sparse)
 
@@ -78,6 +80,8 @@ class CBOWNS(_NegativeSamplingModel):
     """
 
     def forward(self, center, context, negative, reduction: str = "sum", in_batch_positives: bool = False):
+        """center [B], context [B, C], negative [B, K] -> 0-dim loss ([B] for
+        reduction='none'); see w2v_ext.cbow_ns_loss."""
         return cbow_ns_loss(self.input.weight, self.output.weight, center, context, negative, reduction=reduction,
                             padding_idx=self.padding_idx, sparse=self.sparse, in_batch_positives=in_batch_positives)
 

@@ -40,6 +40,9 @@ def _masked(terms, mask):
 
 def sgns_loss_reference(input_weight, output_weight, center, context, negative, *, reduction="sum",
                         padding_idx=-1):
+    """w2v_ext.sgns_loss in plain PyTorch: input_weight [V_in, d], output_weight
+    [V_out, d], center [B], context [B, C], negative [B, K] or [B, C, K]; returns a
+    0-dim loss, or [B] for reduction='none'."""
     row = center != padding_idx
     ctx = (context != padding_idx) & row[:, None]
     h = _gather(input_weight, center, padding_idx)                                   # [B, d]
@@ -55,6 +58,9 @@ def sgns_loss_reference(input_weight, output_weight, center, context, negative, 
 
 def cbow_ns_loss_reference(input_weight, output_weight, center, context, negative, *, reduction="sum",
                            padding_idx=-1, in_batch_positives=False):
+    """w2v_ext.cbow_ns_loss in plain PyTorch: input_weight [V_in, d], output_weight
+    [V_out, d], center [B], context [B, C], negative [B, K]; returns a 0-dim loss, or
+    [B] for reduction='none'."""
     ctx = context != padding_idx
     row = (center != padding_idx) & ctx.any(1)
     vectors = _gather(input_weight, context, padding_idx) * ctx[..., None]
@@ -88,7 +94,10 @@ def _sgd_update(h_row, input_weight, output_weight, targets, n_positive, lr, con
 
 @torch.no_grad()
 def sgns_step_reference(input_weight, output_weight, center, context, negative, lr, *, padding_idx=-1):
-    """Sequential SGD over rows (and over contexts for [B, C, K] negatives), in place."""
+    """w2v_ext.sgns_step_ restated: sequential SGD over rows (and over contexts for
+    [B, C, K] negatives), in place on input_weight [V_in, d] and output_weight
+    [V_out, d]; center [B], context [B, C], negative [B, K] or [B, C, K]. Returns the
+    summed loss (a float), each row's part taken before its update."""
     total = 0.0
     for b in range(len(center)):
         c = int(center[b])
@@ -115,6 +124,9 @@ def sgns_step_reference(input_weight, output_weight, center, context, negative, 
 @torch.no_grad()
 def cbow_ns_step_reference(input_weight, output_weight, center, context, negative, lr, *, padding_idx=-1,
                            context_update="exact"):
+    """w2v_ext.cbow_ns_step_ restated: sequential SGD over rows, in place on
+    input_weight [V_in, d] and output_weight [V_out, d]; center [B], context [B, C],
+    negative [B, K]. Returns the summed loss (a float)."""
     total = 0.0
     for b in range(len(center)):
         ctx = [int(t) for t in context[b] if int(t) != padding_idx]
