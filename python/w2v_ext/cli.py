@@ -99,6 +99,9 @@ def _add_train(sub) -> None:
                         "of once per window (HogBatch; faster, same quality)")
     p.add_argument("--tokenizer", choices=("whitespace", "regex"), default="whitespace",
                    help="whitespace (word2vec.c) or regex (the tutorial's lower-case \\b\\w+\\b|[,.!?])")
+    p.add_argument("--device", default="cpu",
+                   help="cpu, or cuda / cuda:N: train on a GPU (the corpus is read on the CPU, the tables stay on "
+                        "the device)")
     p.add_argument("--save-model", default=None,
                    help="also write the native model (weights, vocabulary, training position) here")
     p.add_argument("--resume", default=None, help="continue training a native model file (its settings win)")
@@ -242,7 +245,7 @@ def _train(args) -> int:
                          sample=args.sample, min_count=args.min_count, epochs=args.epochs, threads=args.threads,
                          alpha=args.alpha, seed=args.seed, max_vocab_size=args.max_vocab_size,
                          max_final_vocab=args.max_final_vocab, cbow_mean=not args.cbow_sum,
-                         shared_negatives=not args.per_pair_negatives, tokenizer=args.tokenizer,
+                         shared_negatives=not args.per_pair_negatives, tokenizer=args.tokenizer, device=args.device,
                          progress=progress)
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
-from . import _native, sampling
+from . import _native, sampling, train_backends
 from .corpus import BLOCK_BYTES, Corpus, CorpusError
 from .progress import Progress
 from .vocab import Vocabulary, build_vocabulary
@@ -57,6 +57,7 @@ class Settings:
     shared_negatives: bool = True      # skip-gram: negatives shared across a window (HogBatch)
     max_sentence_length: int = 1000    # word2vec.c's MAX_SENTENCE_LENGTH
     tokenizer: str = "whitespace"      # or "regex": the tutorial's lower-case \b\w+\b|[,.!?]
+    device: str = "cpu"                # "cpu", or "cuda" / "cuda:N" for the GPU trainer
 
     def validate(self) -> None:
         """Raise ValueError naming the first setting out of range."""
@@ -79,6 +80,7 @@ class Settings:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        train_backends.parse_device(self.device)
         if self.tokenizer not in ("whitespace", "regex"):
             raise ValueError(f"tokenizer must be 'whitespace' or 'regex', got {self.tokenizer!r}")
 
@@ -222,12 +224,10 @@ class Word2Vec:
             self.epochs_planned = epochs
             self.epochs_done = self.epoch_position = 0
         epochs = self.epochs_planned
-        kernels = _native.cpu
-        settings = kernels.TrainSettings(architecture=ARCHITECTURES[s.model], window=s.window, negative=s.negative,
-                                         alpha=s.start_alpha, cbow_mean=s.cbow_mean,
-                                         shared_negatives=s.shared_negatives, seed=s.seed, loss_every=LOSS_EVERY)
         keep = sampling.keep_thresholds(self.vocab.counts, s.sample)
         accept, alias = sampling.noise_table(self.vocab.counts)
+        backend = train_backends.make_backend(self, ARCHITECTURES[s.model], LOSS_EVERY, keep, accept, alias,
+                                              BLOCK_BYTES)
         report = Progress(self.words_planned, enabled=self.progress if progress is None else progress)
         hooks = list(self.callbacks) + list(callbacks)
         block_hooks = list(self.block_callbacks) + list(block_callbacks)
@@ -241,7 +241,7 @@ class Word2Vec:
                 while self.epochs_done < epochs:
                     epoch = self.epochs_done
                     skip = self.epoch_position  # resuming inside an epoch
-                    stats = self._train_epoch(corpus, kernels, settings, keep, accept, alias, epoch, skip,
+                    stats = self._train_epoch(corpus, backend, epoch, skip,
                                               per_epoch, epochs, report, session, t0, interrupt, block_hooks)
                     # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
                     self.epochs_done, self.epoch_position = epoch + 1, 0
@@ -251,17 +251,18 @@ class Word2Vec:
                         hook(self, stats)
                     interrupt.check()
         finally:
+            backend.close()  # the GPU backend copies the tables back here, also on Ctrl-C
             session["seconds"] = time.perf_counter() - t0
             report.close()
         return self._session_stats(session)
 
-    def _train_epoch(self, corpus, kernels, settings, keep, accept, alias, epoch, skip, per_epoch, epochs,
+    def _train_epoch(self, corpus, backend, epoch, skip, per_epoch, epochs,
                      report, session, t0, interrupt, block_hooks=()) -> dict:
         position = 0  # in-vocabulary words of this epoch read so far
         epoch_loss, epoch_terms, epoch_kept = 0.0, 0, 0
         epoch_start = block_start = time.perf_counter()
-        threads = self.settings.thread_count
-        with _EncodedBlocks(corpus, self.vocab.native_index, self.settings.max_sentence_length) as blocks:
+        with _EncodedBlocks(corpus, self.vocab.native_index, self.settings.max_sentence_length,
+                            backend.block_bytes) as blocks:
             for ids, ends, corpus_words in blocks:
                 n = len(ids)
                 session["corpus_words"] += corpus_words
@@ -272,9 +273,7 @@ class Word2Vec:
                     first = int(np.searchsorted(ends, skip - position, side="right"))
                     offset = int(ends[first - 1]) if first > 0 else 0
                     ids, ends, n, position = ids[offset:], ends[first:] - offset, n - offset, position + offset
-                r = kernels.train_chunk(self.input_table, self.output_table, keep, accept, alias, settings, ids, ends,
-                                        epoch, position, float(self.words_done), float(self.words_planned),
-                                        threads)
+                r = backend.train_block(ids, ends, epoch, position, self.words_done, self.words_planned)
                 position += n
                 self.epoch_position = position
                 self.words_done = epoch * per_epoch + min(position, per_epoch)
@@ -390,8 +389,8 @@ class _EncodedBlocks:
 
     _DONE = object()
 
-    def __init__(self, corpus: Corpus, index, max_sentence_length: int, depth: int = 2):
-        self.corpus, self.index, self.max_len = corpus, index, max_sentence_length
+    def __init__(self, corpus: Corpus, index, max_sentence_length: int, block_bytes: int, depth: int = 2):
+        self.corpus, self.index, self.max_len, self.block_bytes = corpus, index, max_sentence_length, block_bytes
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="w2v_ext-reader", daemon=True)
@@ -401,7 +400,7 @@ class _EncodedBlocks:
             encoder = _native.cpu.CorpusEncoder(self.index, self.max_len)
             read = 0
             pending = None
-            for block in self.corpus.blocks(BLOCK_BYTES):
+            for block in self.corpus.blocks(self.block_bytes):
                 if pending is not None:
                     self._put(encoder, pending, False, read)
                     read = encoder.words_read

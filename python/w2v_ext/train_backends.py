@@ -1,0 +1,89 @@
+"""Where the corpus trainer's blocks run: the CPU kernel on the model's own tables, or
+the CUDA trainer, which keeps copies of them on the device for the whole call to
+train() and copies them back when it ends (also when it is interrupted)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from . import _native
+
+
+def parse_device(device: str) -> Optional[int]:
+    """None for 'cpu', the GPU index for 'cuda' / 'cuda:N'; ValueError otherwise."""
+    if device == "cpu":
+        return None
+    if device == "cuda":
+        return 0
+    if device.startswith("cuda:") and device[5:].isdigit():
+        return int(device[5:])
+    raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
+def native_settings(kernels, model, architecture: int, loss_every: int):
+    s = model.settings
+    return kernels.TrainSettings(architecture=architecture, window=s.window, negative=s.negative,
+                                 alpha=s.start_alpha, cbow_mean=s.cbow_mean, shared_negatives=s.shared_negatives,
+                                 seed=s.seed, loss_every=loss_every)
+
+
+class CpuBackend:
+    """Trains each block in place on the model's padded tables (Hogwild threads)."""
+
+    def __init__(self, model, settings, keep, accept, alias, threads: int, block_bytes: int):
+        self.model, self.settings = model, settings
+        self.keep, self.accept, self.alias, self.threads = keep, accept, alias, threads
+        self.block_bytes = block_bytes
+
+    def train_block(self, ids, ends, epoch, position, words_done, words_total) -> dict:
+        m = self.model
+        return _native.cpu.train_chunk(m.input_table, m.output_table, self.keep, self.accept, self.alias,
+                                       self.settings, ids, ends, epoch, position, float(words_done),
+                                       float(words_total), self.threads)
+
+    def close(self) -> None:
+        pass
+
+
+class CudaBackend:
+    """Trains on the GPU; the model's tables are updated when close() is called."""
+
+    def __init__(self, model, architecture, loss_every, keep, accept, alias, device_index: int, block_bytes: int):
+        cuda = _native.cuda
+        if cuda is None:
+            raise RuntimeError("device='cuda' needs the CUDA module, which this build of w2v_ext lacks (no CUDA "
+                               "toolkit at build time); reinstall from source on a machine with nvcc")
+        if cuda.device_count() <= device_index:
+            raise RuntimeError(f"device='cuda:{device_index}': this process sees {cuda.device_count()} CUDA "
+                               f"device(s)")
+        if not model.settings.shared_negatives and model.settings.model == "sg":
+            raise ValueError("device='cuda' trains skip-gram with negatives shared across each window; "
+                             "shared_negatives=False (word2vec.c's per-pair negatives) is CPU-only")
+        self.model, self.block_bytes = model, block_bytes
+        self.alpha = model.settings.start_alpha
+        settings = native_settings(cuda, model, architecture, loss_every)
+        self.trainer = cuda.DeviceTrainer(input_init=model.input_table, dim=model.settings.dim,
+                                          keep_threshold=keep, noise_accept=accept, noise_alias=alias,
+                                          settings=settings, device=device_index)
+        self.trainer.upload(model.input_table, model.output_table)
+
+    def train_block(self, ids, ends, epoch, position, words_done, words_total) -> dict:
+        self.trainer.train_chunk(ids, ends, epoch, position, float(words_done), float(words_total))
+        stats = self.trainer.collect()
+        # the learning rate at the block's last sentence, as the CPU kernel reports it
+        last_start = float(words_done) + (float(ends[-2]) if len(ends) > 1 else 0.0)
+        rate = self.alpha * (1.0 - last_start / (float(words_total) + 1.0))
+        stats["alpha"] = max(rate, self.alpha * 1e-4)
+        return stats
+
+    def close(self) -> None:
+        self.trainer.download(self.model.input_table, self.model.output_table)
+
+
+def make_backend(model, architecture: int, loss_every: int, keep, accept, alias, block_bytes: int):
+    """The backend for model.settings.device. The GPU reads 8x bigger blocks of corpus
+    text: it wants many sentences per launch."""
+    index = parse_device(model.settings.device)
+    if index is None:
+        settings = native_settings(_native.cpu, model, architecture, loss_every)
+        return CpuBackend(model, settings, keep, accept, alias, model.settings.thread_count, block_bytes)
+    return CudaBackend(model, architecture, loss_every, keep, accept, alias, index, 8 * block_bytes)
