@@ -6,21 +6,34 @@
 
 #include "ns_batch.h"
 
+namespace w2v {
+
+// Term order within a row (SavedGrad::coef): its centre (in-batch: every row's centre,
+// in row order), then its K negatives.
+template <typename I>
+int64_t cbow_ns_terms_per_row(const NsBatch<I>& batch) {
+  return (batch.in_batch_positives ? batch.rows : 1) + batch.negatives;
+}
+
+}  // namespace w2v
+
 namespace w2v::cpu {
 
 // Per-row loss sums (pos_loss[B], neg_loss[B]). In-batch, pos_loss[b] sums the row's
 // scores against every valid row's centre (label 1 for its own). A row whose centre is
-// padding, or whose contexts are all padding, gives 0.
+// padding, or whose contexts are all padding, gives 0. With saved.coef set, also fills
+// `saved` for cbow_ns_backward.
 template <typename T, typename I>
 void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
-                     T* pos_loss, T* neg_loss, int threads);
+                     T* pos_loss, T* neg_loss, const SavedGrad<T>& saved, int threads);
 
-// Gradient of sum_b grad_pos[b] * pos_loss[b] + grad_neg[b] * neg_loss[b], added into
-// grad_input (context rows) and grad_output (centre and negative rows). Deterministic.
+// Gradient of sum_b grad_pos[b] * pos_loss[b] + grad_neg[b] * neg_loss[b] from what the
+// forward saved, into grad_input (context rows) and grad_output (centre and negative
+// rows). Deterministic.
 template <typename T, typename I>
-void cbow_ns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
-                      const T* grad_pos, const T* grad_neg, GradRows<T> grad_input,
-                      GradRows<T> grad_output, const NsSlots& slots, int threads);
+void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
+                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
+                      int threads);
 
 // Fused SGD step on the summed loss, in place, one row at a time (Hogwild across
 // threads). exact_context_gradient: each context row gets the true gradient of the mean
@@ -39,12 +52,12 @@ namespace w2v::cuda {
 // bit-reproducible; the step adds its summed loss into *loss (one element, on the device).
 template <typename T, typename I>
 void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
-                  void* stream);
+                     const SavedGrad<T>& saved, void* stream);
 
 template <typename T, typename I>
-void cbow_ns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos,
-                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
-                   void* stream);
+void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
+                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
+                      void* stream);
 
 template <typename T, typename I>
 void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool exact_context_gradient, T* loss,

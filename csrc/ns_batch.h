@@ -47,6 +47,21 @@ struct GradRows {
   int64_t count;
 };
 
+// What a forward keeps when gradients will follow, so that the backward never reads the
+// weights again: per row, every term's d(bce)/d(score) = sigmoid(score) - label, the
+// gradient of h split into its positive and negative terms' parts, and h itself. The
+// backward scales them by the upstream gradients. A forward given keep = false computes
+// the losses only (the pointers may then be null).
+template <typename T>
+struct SavedGrad {
+  bool keep;
+  T* coef;            // [B, terms_per_row]; 0 for a term that takes no part
+  T* grad_h_pos;      // [B, dim]: sum over the row's positive terms of coef * target row
+  T* grad_h_neg;      // [B, dim]: the same over its negative terms
+  T* hidden;          // [B, dim]: h (0 for a row that takes no part)
+  int64_t terms_per_row;
+};
+
 struct NsSlots {
   const int64_t* center;    // [B] or null
   const int64_t* context;   // [B, C] or null

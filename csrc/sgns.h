@@ -5,21 +5,34 @@
 
 #include "ns_batch.h"
 
+namespace w2v {
+
+// Term order within a row (SavedGrad::coef): its C contexts, then its negatives (K, or
+// C * K for [B, C, K] negatives, context by context).
+template <typename I>
+int64_t sgns_terms_per_row(const NsBatch<I>& batch) {
+  return batch.context_size + (batch.negatives_per_context ? batch.context_size * batch.negatives : batch.negatives);
+}
+
+}  // namespace w2v
+
 namespace w2v::cpu {
 
 // Per-row loss sums: pos_loss[B] over the row's context terms, neg_loss[B] over its
-// negative terms. A row whose centre is padding gives 0.
+// negative terms. A row whose centre is padding gives 0. With saved.coef set, also fills
+// `saved` for sgns_backward.
 template <typename T, typename I>
 void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
-                  T* pos_loss, T* neg_loss, int threads);
+                  T* pos_loss, T* neg_loss, const SavedGrad<T>& saved, int threads);
 
 // Gradient of sum_b grad_pos[b] * pos_loss[b] + grad_neg[b] * neg_loss[b] (grad_pos[B],
-// grad_neg[B]), added into grad_input (rows of input) and grad_output (rows of output).
-// Deterministic: every destination row is summed in one fixed order for any thread count.
+// grad_neg[B]) from what the forward saved, into grad_input (rows of the input table)
+// and grad_output (rows of the output table); see GradRows. Deterministic: every
+// destination row is summed in one fixed order for any thread count.
 template <typename T, typename I>
-void sgns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
-                   const T* grad_pos, const T* grad_neg, GradRows<T> grad_input,
-                   GradRows<T> grad_output, const NsSlots& slots, int threads);
+void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
+                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
+                   int threads);
 
 // Fused forward + backward + SGD step on the summed loss, in place, one row (one
 // (row, context) pair for [B, C, K] negatives) at a time: each row's scores and
@@ -38,10 +51,10 @@ namespace w2v::cuda {
 // bit-reproducible; the step adds its summed loss into *loss (one element, on the device).
 template <typename T, typename I>
 void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
-                  void* stream);
+                  const SavedGrad<T>& saved, void* stream);
 
 template <typename T, typename I>
-void sgns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos,
+void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
                    const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
                    void* stream);
 

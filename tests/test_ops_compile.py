@@ -32,12 +32,20 @@ def _samples():
         gn = torch.randn(7, generator=gen, dtype=w_in.dtype)
         det_in, det_out = w_in.detach(), w_out.detach()
         for sparse in (False, True):
-            out.append((getattr(ops, f"{name}_forward"), (w_in, w_out, c, x, n, padding_idx, in_batch, sparse),
-                        f"{name}_forward-{tag}-{'sparse' if sparse else 'dense'}"))
-        out.append((getattr(ops, f"{name}_backward"), (gp, gn, det_in, det_out, c, x, n, padding_idx, in_batch),
+            # save_grad is what the public functions pass when the weights require grad
+            for save_grad, (a, b) in ((False, (det_in, det_out)), (True, (w_in, w_out))):
+                out.append((getattr(ops, f"{name}_forward"),
+                            (a, b, c, x, n, padding_idx, in_batch, sparse, save_grad),
+                            f"{name}_forward-{tag}-{'sparse' if sparse else 'dense'}"
+                            f"{'-saved' if save_grad else ''}"))
+        # the backward ops take what a forward with save_grad kept
+        saved = tuple(t.detach() for t in getattr(ops, f"{name}_forward")(
+            det_in, det_out, c, x, n, padding_idx, in_batch, False, True)[2:])
+        out.append((getattr(ops, f"{name}_backward"),
+                    (gp, gn, *saved, c, x, n, padding_idx, in_batch, det_in.size(0), det_out.size(0)),
                     f"{name}_backward-{tag}"))
         out.append((getattr(ops, f"{name}_backward_sparse"),
-                    (gp, gn, det_in, det_out, c, x, n, padding_idx, in_batch), f"{name}_backward_sparse-{tag}"))
+                    (gp, gn, *saved, c, x, n, padding_idx, in_batch), f"{name}_backward_sparse-{tag}"))
         if not in_batch:  # the steps have no in-batch form
             step_out = None if tied else det_out.clone()
             args = (det_in.clone(), step_out, c, x, n, 0.1, padding_idx)

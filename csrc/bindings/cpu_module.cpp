@@ -27,25 +27,31 @@ int64_t check_index_range(const std::string& index_dtype, uintptr_t data, int64_
 }
 
 template <bool Cbow>
-void forward(const ErasedEmbeddings& w, const ErasedBatch& b, uintptr_t pos_loss, uintptr_t neg_loss, int threads) {
+void forward(const ErasedEmbeddings& w, const ErasedBatch& b, uintptr_t pos_loss, uintptr_t neg_loss, bool save_grad,
+             uintptr_t coef,
+             uintptr_t grad_h_pos, uintptr_t grad_h_neg, uintptr_t hidden, int64_t terms_per_row, int threads) {
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
     auto fn = Cbow ? &cpu::cbow_ns_forward<T, I> : &cpu::sgns_forward<T, I>;
-    fn(w.typed<T>(), b.typed<I>(), reinterpret_cast<T*>(pos_loss), reinterpret_cast<T*>(neg_loss), threads);
+    fn(w.typed<T>(), b.typed<I>(), reinterpret_cast<T*>(pos_loss), reinterpret_cast<T*>(neg_loss),
+       saved_from<T>(save_grad, coef, grad_h_pos, grad_h_neg, hidden, terms_per_row), threads);
   });
 }
 
+// The backward reads only what the forward saved, never the weights; `dtype` is theirs.
 template <bool Cbow>
-void backward(const ErasedEmbeddings& w, const ErasedBatch& b, uintptr_t grad_pos, uintptr_t grad_neg,
-              uintptr_t grad_input, int64_t grad_input_stride, int64_t grad_input_rows, uintptr_t grad_output,
-              int64_t grad_output_stride, int64_t grad_output_rows,
-              uintptr_t center_slot, uintptr_t context_slot, uintptr_t negative_slot, int threads) {
-  dispatch(w.scalar, b.index, [&](auto t, auto i) {
+void backward(const std::string& dtype, const ErasedBatch& b, uintptr_t coef, uintptr_t grad_h_pos,
+              uintptr_t grad_h_neg, uintptr_t hidden, int64_t terms_per_row, int64_t dim, uintptr_t grad_pos,
+              uintptr_t grad_neg, uintptr_t grad_input, int64_t grad_input_stride, int64_t grad_input_rows,
+              uintptr_t grad_output, int64_t grad_output_stride, int64_t grad_output_rows, uintptr_t center_slot,
+              uintptr_t context_slot, uintptr_t negative_slot, int threads) {
+  dispatch(parse_scalar(dtype), b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
     auto fn = Cbow ? &cpu::cbow_ns_backward<T, I> : &cpu::sgns_backward<T, I>;
-    fn(w.typed<T>(), b.typed<I>(), reinterpret_cast<const T*>(grad_pos), reinterpret_cast<const T*>(grad_neg),
+    fn(b.typed<I>(), saved_from<T>(true, coef, grad_h_pos, grad_h_neg, hidden, terms_per_row), dim,
+       reinterpret_cast<const T*>(grad_pos), reinterpret_cast<const T*>(grad_neg),
        GradRows<T>{reinterpret_cast<T*>(grad_input), grad_input_stride, grad_input_rows},
        GradRows<T>{reinterpret_cast<T*>(grad_output), grad_output_stride, grad_output_rows},
        slots_from(center_slot, context_slot, negative_slot), threads);
@@ -85,12 +91,14 @@ PYBIND11_MODULE(_w2v_cpu, m) {
   for (const bool cbow : {false, true}) {
     const std::string prefix = cbow ? "cbow_ns" : "sgns";
     m.def((prefix + "_forward").c_str(), cbow ? &forward<true> : &forward<false>, release, py::arg("weights"),
-          py::arg("batch"), py::arg("pos_loss"), py::arg("neg_loss"), py::arg("threads"));
-    m.def((prefix + "_backward").c_str(), cbow ? &backward<true> : &backward<false>, release,
-          py::arg("weights"), py::arg("batch"), py::arg("grad_pos"), py::arg("grad_neg"), py::arg("grad_input"),
+          py::arg("batch"), py::arg("pos_loss"), py::arg("neg_loss"), py::arg("save_grad"), py::arg("coef"), py::arg("grad_h_pos"),
+          py::arg("grad_h_neg"), py::arg("hidden"), py::arg("terms_per_row"), py::arg("threads"));
+    m.def((prefix + "_backward").c_str(), cbow ? &backward<true> : &backward<false>, release, py::arg("dtype"),
+          py::arg("batch"), py::arg("coef"), py::arg("grad_h_pos"), py::arg("grad_h_neg"), py::arg("hidden"),
+          py::arg("terms_per_row"), py::arg("dim"), py::arg("grad_pos"), py::arg("grad_neg"), py::arg("grad_input"),
           py::arg("grad_input_stride"), py::arg("grad_input_rows"), py::arg("grad_output"),
-          py::arg("grad_output_stride"), py::arg("grad_output_rows"),
-          py::arg("center_slot"), py::arg("context_slot"), py::arg("negative_slot"), py::arg("threads"));
+          py::arg("grad_output_stride"), py::arg("grad_output_rows"), py::arg("center_slot"),
+          py::arg("context_slot"), py::arg("negative_slot"), py::arg("threads"));
   }
   m.def("sgns_sgd_step", &sgns_step, release, py::arg("weights"), py::arg("batch"), py::arg("lr"),
         py::arg("loss"), py::arg("threads"));

@@ -55,6 +55,13 @@ struct ErasedBatch {
   }
 };
 
+template <typename T>
+SavedGrad<T> saved_from(bool keep, uintptr_t coef, uintptr_t grad_h_pos, uintptr_t grad_h_neg, uintptr_t hidden,
+                        int64_t terms_per_row) {
+  return {keep, reinterpret_cast<T*>(coef), reinterpret_cast<T*>(grad_h_pos), reinterpret_cast<T*>(grad_h_neg),
+          reinterpret_cast<T*>(hidden), terms_per_row};
+}
+
 inline NsSlots slots_from(uintptr_t center, uintptr_t context, uintptr_t negative) {
   return {reinterpret_cast<const int64_t*>(center), reinterpret_cast<const int64_t*>(context),
           reinterpret_cast<const int64_t*>(negative)};

@@ -50,72 +50,91 @@ std::vector<char> valid_rows(const NsBatch<I>& b) {
   return valid;
 }
 
+// Calls visit(target, position in its index array, term, is_centre, label) for every
+// term of valid row r, in SavedGrad term order (see cbow_ns_terms_per_row).
+template <typename I, typename Visit>
+W2V_INLINE void for_each_term(const NsBatch<I>& b, const char* valid, int64_t r, Visit&& visit) {
+  int64_t first_negative = 1;
+  if (b.in_batch_positives) {
+    for (int64_t q = 0; q < b.rows; ++q)
+      if (valid[q]) visit(static_cast<int64_t>(b.center[q]), q, q, true, q == r);
+    first_negative = b.rows;
+  } else {
+    visit(static_cast<int64_t>(b.center[r]), r, 0, true, true);
+  }
+  for (int64_t k = 0; k < b.negatives; ++k) {
+    const int64_t ni = r * b.negatives + k, n = b.negative[ni];
+    if (!is_pad(b, n)) visit(n, ni, first_negative + k, false, false);
+  }
+}
+
 template <typename T, typename I>
 W2V_CLONES void cbow_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, const char* valid,
-                                  T* pos_loss, T* neg_loss, int64_t begin, int64_t end) {
-  const int64_t d = w.dim;
-  std::vector<T> h(d);
-  auto score = [&](int64_t target) W2V_LAMBDA_INLINE { return dot(h.data(), w.output + target * w.output_stride, d); };
+                                  T* pos_loss, T* neg_loss, const SavedGrad<T> saved, int64_t begin, int64_t end) {
+  const int64_t d = w.dim, per_row = saved.terms_per_row;
+  const bool keep = saved.keep;
+  std::vector<T> scratch(keep ? 0 : d);
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 4 < end) prefetch_batch_row<1>(w, b, r + 4, false);
     if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
     T pos = 0, neg = 0;
-    if (!is_pad(b, b.center[r]) && context_mean(w, b, r, h.data()) > 0) {
-      if (b.in_batch_positives) {
-        for (int64_t q = 0; q < b.rows; ++q)
-          if (valid[q]) pos += bce_with_logits(score(b.center[q]), q == r);
-      } else {
-        pos = bce_with_logits(score(b.center[r]), true);
-      }
-      for (int64_t k = 0; k < b.negatives; ++k) {
-        const int64_t n = b.negative[r * b.negatives + k];
-        if (!is_pad(b, n)) neg += bce_with_logits(score(n), false);
-      }
+    T *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr;
+    T* h = keep ? saved.hidden + r * d : scratch.data();
+    if (keep) {
+      coef = saved.coef + r * per_row, gh_pos = saved.grad_h_pos + r * d, gh_neg = saved.grad_h_neg + r * d;
+      fill_zero(coef, per_row), fill_zero(gh_pos, d), fill_zero(gh_neg, d);
+    }
+    if (valid[r]) {
+      context_mean(w, b, r, h);
+      for_each_term(b, valid, r, [&](int64_t target, int64_t, int64_t term, bool is_center, bool label)
+                                     W2V_LAMBDA_INLINE {
+        const T* u = w.output + target * w.output_stride;
+        const T score = dot(h, u, d);
+        (is_center ? pos : neg) += bce_with_logits(score, label);
+        if (keep) {
+          coef[term] = bce_with_logits_grad(score, label);
+          axpy(coef[term], u, is_center ? gh_pos : gh_neg, d);
+        }
+      });
+    } else if (keep) {
+      fill_zero(h, d);
     }
     pos_loss[r] = pos;
     neg_loss[r] = neg;
   }
 }
 
-// Backward, first half, per row: h (kept for the output gradients), grad_h, one term
-// per context row (grad_h / n) and per centre/negative row (coef * h). In-batch
-// positives keep their coefficients in in_batch_coef[B, B] instead of terms.
+// Backward, first half, per row: h's gradient (grad_pos * grad_h_pos + grad_neg *
+// grad_h_neg, into `combined`), one term per context row (combined / n) and per
+// centre/negative row (upstream * coef * h). In-batch positives are scattered apart
+// (cbow_in_batch_scatter).
 template <typename T, typename I>
-W2V_CLONES void cbow_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, const char* valid,
-                                   const T* grad_pos, const T* grad_neg, const NsSlots slots,
-                                   T* hidden, T* grad_h, T* in_batch_coef,
+W2V_CLONES void cbow_backward_rows(const NsBatch<I> b, const char* valid, const SavedGrad<T> saved, int64_t d,
+                                   const T* grad_pos, const T* grad_neg, const NsSlots slots, T* combined,
                                    ScatterTerm<T>* input_terms, ScatterTerm<T>* output_terms,
                                    int64_t begin, int64_t end) {
-  const int64_t d = w.dim, C = b.context_size, K = b.negatives, per_row = 1 + K;
+  const int64_t C = b.context_size, K = b.negatives, per_row = saved.terms_per_row;
   for (int64_t r = begin; r < end; ++r) {
-    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
     ScatterTerm<T>* in_terms = input_terms + r * C;
-    ScatterTerm<T>* out_terms = output_terms + r * per_row;
+    ScatterTerm<T>* out_terms = output_terms + r * (1 + K);
     for (int64_t j = 0; j < C; ++j) in_terms[j].row = -1;
-    for (int64_t t = 0; t < per_row; ++t) out_terms[t].row = -1;
-    T* h = hidden + r * d;
-    if (b.in_batch_positives)
-      for (int64_t q = 0; q < b.rows; ++q) in_batch_coef[r * b.rows + q] = 0;
+    for (int64_t t = 0; t < 1 + K; ++t) out_terms[t].row = -1;
     if (!valid[r]) continue;
-    const int64_t n_context = context_mean(w, b, r, h);
-    T* gh = grad_h + r * d;
-    fill_zero(gh, d);
-    auto coef_of = [&](int64_t target, T upstream, bool positive) W2V_LAMBDA_INLINE {
-      const T* u = w.output + target * w.output_stride;
-      const T coef = upstream * bce_with_logits_grad(dot(h, u, d), positive);
-      axpy(coef, u, gh, d);
-      return coef;
-    };
-    if (b.in_batch_positives) {
-      for (int64_t q = 0; q < b.rows; ++q)
-        if (valid[q]) in_batch_coef[r * b.rows + q] = coef_of(b.center[q], grad_pos[r], q == r);
-    } else {
-      const int64_t c = b.center[r];
-      out_terms[0] = {slots.center ? slots.center[r] : c, coef_of(c, grad_pos[r], true), h};
-    }
-    for (int64_t k = 0; k < K; ++k) {
-      const int64_t ni = r * K + k, n = b.negative[ni];
-      if (!is_pad(b, n)) out_terms[1 + k] = {slots.negative ? slots.negative[ni] : n, coef_of(n, grad_neg[r], false), h};
-    }
+    T* gh = combined + r * d;
+    const T* gh_pos = saved.grad_h_pos + r * d;
+    const T* gh_neg = saved.grad_h_neg + r * d;
+    for (int64_t i = 0; i < d; ++i) gh[i] = grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i];
+    const T* coef = saved.coef + r * per_row;
+    const T* h = saved.hidden + r * d;
+    for_each_term(b, valid, r, [&](int64_t target, int64_t position, int64_t term, bool is_center, bool)
+                                   W2V_LAMBDA_INLINE {
+      if (b.in_batch_positives && is_center) return;
+      const int64_t* slot_of = is_center ? slots.center : slots.negative;
+      out_terms[is_center ? 0 : 1 + (term - (per_row - K))] = {slot_of ? slot_of[position] : target,
+                                                                (is_center ? grad_pos[r] : grad_neg[r]) * coef[term], h};
+    });
+    int64_t n_context = 0;
+    for (int64_t j = 0; j < C; ++j) n_context += !is_pad(b, b.context[r * C + j]);
     const T share = T(1) / static_cast<T>(n_context);
     for (int64_t j = 0; j < C; ++j) {
       const int64_t ci = r * C + j, c = b.context[ci];
@@ -124,19 +143,20 @@ W2V_CLONES void cbow_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b,
   }
 }
 
-// In-batch positives, second half: output[center[q]] += sum_r coef[r, q] * h_r. Thread
-// `owner` of `owners` takes the destination rows it owns (row % owners), as scatter_terms.
+// In-batch positives, second half: output[center[q]] += sum_r grad_pos[r] * coef[r, q] * h_r.
+// Thread `owner` of `owners` takes the destination rows it owns (row % owners), as
+// scatter_terms does, so the sums are race-free.
 template <typename T, typename I>
 W2V_CLONES void cbow_in_batch_scatter(const NsBatch<I> b, const char* valid, const int64_t* center_slots,
-                                      const T* hidden, const T* in_batch_coef, GradRows<T> dst,
-                                      int64_t d, int owner, int owners) {
+                                      const SavedGrad<T> saved, const T* grad_pos, GradRows<T> dst, int64_t d,
+                                      int owner, int owners) {
   for (int64_t q = 0; q < b.rows; ++q) {
     if (!valid[q]) continue;
     const int64_t row = center_slots ? center_slots[q] : static_cast<int64_t>(b.center[q]);
     if (row % owners != owner) continue;
     T* out = dst.rows + row * dst.stride;
     for (int64_t r = 0; r < b.rows; ++r)
-      if (valid[r]) axpy(in_batch_coef[r * b.rows + q], hidden + r * d, out, d);
+      if (valid[r]) axpy(grad_pos[r] * saved.coef[r * saved.terms_per_row + q], saved.hidden + r * d, out, d);
   }
 }
 
@@ -148,6 +168,7 @@ W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
   std::vector<T*> targets(1 + K);
   double loss = 0;
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 4 < end) prefetch_batch_row<1>(w, b, r + 4, false);
     if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
     if (is_pad(b, b.center[r])) continue;
     const int64_t n_context = context_mean(w, b, r, h.data());
@@ -172,43 +193,43 @@ W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
 }  // namespace
 
 template <typename T, typename I>
-void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss,
-                     T* neg_loss, int threads) {
-  const std::vector<char> valid = batch.in_batch_positives ? valid_rows(batch) : std::vector<char>();
+void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
+                     const SavedGrad<T>& saved, int threads) {
+  const std::vector<char> valid = valid_rows(batch);
   const int team = threads_for(threads, batch.in_batch_positives ? batch.rows * batch.rows : batch.rows, 16);
 #pragma omp parallel num_threads(team)
   {
     int64_t begin, end;
     split_range(batch.rows, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
-    cbow_forward_rows(weights, batch, valid.data(), pos_loss, neg_loss, begin, end);
+    cbow_forward_rows(weights, batch, valid.data(), pos_loss, neg_loss, saved, begin, end);
   }
 }
 
 template <typename T, typename I>
-void cbow_ns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos,
-                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output,
-                      const NsSlots& slots, int threads) {
-  const int64_t B = batch.rows, d = weights.dim;
+void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
+                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
+                      int threads) {
+  const int64_t B = batch.rows;
   const std::vector<char> valid = valid_rows(batch);
-  std::vector<T> hidden(B * d), grad_h(B * d);
-  std::vector<T> in_batch_coef(batch.in_batch_positives ? B * B : 0);
+  std::vector<T> combined(B * dim);
   std::vector<ScatterTerm<T>> input_terms(B * batch.context_size), output_terms(B * (1 + batch.negatives));
-  const int team = threads_for(threads, batch.in_batch_positives ? B * B : B, 16);
+  const int team = threads_for(threads, B, 16);
 #pragma omp parallel num_threads(team)
   {
     int64_t begin, end;
     split_range(B, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
-    cbow_backward_rows(weights, batch, valid.data(), grad_pos, grad_neg, slots, hidden.data(), grad_h.data(),
-                       in_batch_coef.data(), input_terms.data(), output_terms.data(), begin, end);
+    cbow_backward_rows(batch, valid.data(), saved, dim, grad_pos, grad_neg, slots, combined.data(),
+                       input_terms.data(), output_terms.data(), begin, end);
   }
   if (slots.center || slots.context || slots.negative)
-    sum_terms_by_row(grad_input, input_terms, grad_output, output_terms, d, threads);
+    sum_terms_by_row(grad_input, input_terms, grad_output, output_terms, dim, threads);
   else
-    scatter_terms(grad_input, input_terms, grad_output, output_terms, d, threads);
+    scatter_terms(grad_input, input_terms, grad_output, output_terms, dim, threads);
   if (batch.in_batch_positives) {
-#pragma omp parallel num_threads(team)
-    cbow_in_batch_scatter(batch, valid.data(), slots.center, hidden.data(), in_batch_coef.data(), grad_output,
-                          d, omp_get_thread_num(), omp_get_num_threads());
+    const int in_batch_team = threads_for(threads, B * B, 16);
+#pragma omp parallel num_threads(in_batch_team)
+    cbow_in_batch_scatter(batch, valid.data(), slots.center, saved, grad_pos, grad_output, dim,
+                          omp_get_thread_num(), omp_get_num_threads());
   }
 }
 
@@ -226,10 +247,11 @@ double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch
   return loss;
 }
 
-#define W2V_INSTANTIATE(T, I)                                                                           \
-  template void cbow_ns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, int);        \
-  template void cbow_ns_backward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, const T*, const T*, \
-                                       GradRows<T>, GradRows<T>, const NsSlots&, int);                 \
+#define W2V_INSTANTIATE(T, I)                                                                                 \
+  template void cbow_ns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, const SavedGrad<T>&, \
+                                      int);                                                                  \
+  template void cbow_ns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
+                                       GradRows<T>, GradRows<T>, const NsSlots&, int);                       \
   template double cbow_ns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, bool, int);
 W2V_INSTANTIATE(float, int32_t)
 W2V_INSTANTIATE(float, int64_t)

@@ -28,83 +28,91 @@ struct SgnsLayout {
   bool is_pad(int64_t index) const { return index == b.padding_idx; }
 };
 
+// Calls visit(target, position in its index array, term, positive) for every term of
+// row r that takes part, in SavedGrad term order (see sgns_terms_per_row).
+template <typename I, typename Visit>
+W2V_INLINE void for_each_term(const SgnsLayout<I>& at, int64_t r, Visit&& visit) {
+  const NsBatch<I>& b = at.b;
+  const int64_t C = b.context_size;
+  for (int64_t j = 0; j < C; ++j) {
+    const int64_t ci = at.context_at(r, j), c = b.context[ci];
+    if (at.is_pad(c)) continue;
+    visit(c, ci, j, true);
+    if (!b.negatives_per_context) continue;
+    for (int64_t k = 0; k < b.negatives; ++k) {
+      const int64_t ni = at.negative_at(r, j, k), n = b.negative[ni];
+      if (!at.is_pad(n)) visit(n, ni, C + j * b.negatives + k, false);
+    }
+  }
+  if (!b.negatives_per_context) {
+    for (int64_t k = 0; k < b.negatives; ++k) {
+      const int64_t ni = at.negative_at(r, 0, k), n = b.negative[ni];
+      if (!at.is_pad(n)) visit(n, ni, C + k, false);
+    }
+  }
+}
+
 template <typename T, typename I>
-W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T* pos_loss,
-                                  T* neg_loss, int64_t begin, int64_t end) {
+W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T* pos_loss, T* neg_loss,
+                                  const SavedGrad<T> saved, int64_t begin, int64_t end) {
   const SgnsLayout<I> at{b};
-  const int64_t d = w.dim;
-  auto score = [&](const T* h, int64_t target) W2V_LAMBDA_INLINE { return dot(h, w.output + target * w.output_stride, d); };
+  const int64_t d = w.dim, per_row = saved.terms_per_row;
+  const bool keep = saved.keep;
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 4 < end) prefetch_batch_row<1>(w, b, r + 4, true);
     if (r + 1 < end) prefetch_batch_row(w, b, r + 1, true);
     T pos = 0, neg = 0;
+    T *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr, *hidden = nullptr;
+    if (keep) {
+      coef = saved.coef + r * per_row, gh_pos = saved.grad_h_pos + r * d;
+      gh_neg = saved.grad_h_neg + r * d, hidden = saved.hidden + r * d;
+      fill_zero(coef, per_row), fill_zero(gh_pos, d), fill_zero(gh_neg, d), fill_zero(hidden, d);
+    }
     if (!at.is_pad(b.center[r])) {
       const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
-      for (int64_t j = 0; j < b.context_size; ++j) {
-        const int64_t c = b.context[at.context_at(r, j)];
-        if (at.is_pad(c)) continue;
-        pos += bce_with_logits(score(h, c), true);
-        if (!b.negatives_per_context) continue;
-        for (int64_t k = 0; k < b.negatives; ++k) {
-          const int64_t n = b.negative[at.negative_at(r, j, k)];
-          if (!at.is_pad(n)) neg += bce_with_logits(score(h, n), false);
+      if (keep) copy(h, hidden, d);
+      for_each_term(at, r, [&](int64_t target, int64_t, int64_t term, bool positive) W2V_LAMBDA_INLINE {
+        const T* u = w.output + target * w.output_stride;
+        const T score = dot(h, u, d);
+        (positive ? pos : neg) += bce_with_logits(score, positive);
+        if (keep) {
+          coef[term] = bce_with_logits_grad(score, positive);
+          axpy(coef[term], u, positive ? gh_pos : gh_neg, d);
         }
-      }
-      if (!b.negatives_per_context) {
-        for (int64_t k = 0; k < b.negatives; ++k) {
-          const int64_t n = b.negative[at.negative_at(r, 0, k)];
-          if (!at.is_pad(n)) neg += bce_with_logits(score(h, n), false);
-        }
-      }
+      });
     }
     pos_loss[r] = pos;
     neg_loss[r] = neg;
   }
 }
 
-// Backward, first half: per row, the gradient of its centre vector (grad_h[r]) and one
-// scatter term per output row it touched. Rows are independent, so this is race-free.
+// Backward, first half: per row, the centre's gradient (grad_pos * grad_h_pos + grad_neg
+// * grad_h_neg, into `combined`) and one scatter term per output row it touched (its
+// upstream gradient * coef * h). Rows are independent, so this is race-free.
 template <typename T, typename I>
-W2V_CLONES void sgns_backward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, const T* grad_pos,
-                                   const T* grad_neg, const NsSlots slots, T* grad_h,
+W2V_CLONES void sgns_backward_rows(const NsBatch<I> b, const SavedGrad<T> saved, int64_t d, const T* grad_pos,
+                                   const T* grad_neg, const NsSlots slots, T* combined,
                                    ScatterTerm<T>* input_terms, ScatterTerm<T>* output_terms,
                                    int64_t begin, int64_t end) {
   const SgnsLayout<I> at{b};
-  const int64_t d = w.dim, per_row = b.context_size + at.negatives_per_row();
+  const int64_t per_row = saved.terms_per_row;
   for (int64_t r = begin; r < end; ++r) {
-    if (r + 1 < end) prefetch_batch_row(w, b, r + 1, true);
     ScatterTerm<T>* terms = output_terms + r * per_row;
     for (int64_t t = 0; t < per_row; ++t) terms[t].row = -1;
     input_terms[r].row = -1;
     if (at.is_pad(b.center[r])) continue;
-    const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
-    T* gh = grad_h + r * d;
-    fill_zero(gh, d);
-    // One target: its coefficient d(loss)/d(score), its share of grad_h, its term.
-    auto add_term = [&](int64_t target, int64_t slot, T upstream, bool positive, ScatterTerm<T>& term) W2V_LAMBDA_INLINE {
-      const T* u = w.output + target * w.output_stride;
-      const T coef = upstream * bce_with_logits_grad(dot(h, u, d), positive);
-      axpy(coef, u, gh, d);
-      term = {slot, coef, h};
-    };
-    ScatterTerm<T>* neg_terms = terms + b.context_size;
-    for (int64_t j = 0; j < b.context_size; ++j) {
-      const int64_t ci = at.context_at(r, j), c = b.context[ci];
-      if (at.is_pad(c)) continue;
-      add_term(c, slots.context ? slots.context[ci] : c, grad_pos[r], true, terms[j]);
-      if (!b.negatives_per_context) continue;
-      for (int64_t k = 0; k < b.negatives; ++k) {
-        const int64_t ni = at.negative_at(r, j, k), n = b.negative[ni];
-        if (!at.is_pad(n)) add_term(n, slots.negative ? slots.negative[ni] : n, grad_neg[r], false, neg_terms[j * b.negatives + k]);
-      }
-    }
-    if (!b.negatives_per_context) {
-      for (int64_t k = 0; k < b.negatives; ++k) {
-        const int64_t ni = at.negative_at(r, 0, k), n = b.negative[ni];
-        if (!at.is_pad(n)) add_term(n, slots.negative ? slots.negative[ni] : n, grad_neg[r], false, neg_terms[k]);
-      }
-    }
+    T* gh = combined + r * d;
+    const T* gh_pos = saved.grad_h_pos + r * d;
+    const T* gh_neg = saved.grad_h_neg + r * d;
+    for (int64_t i = 0; i < d; ++i) gh[i] = grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i];
     const int64_t c = b.center[r];
     input_terms[r] = {slots.center ? slots.center[r] : c, T(1), gh};
+    const T* coef = saved.coef + r * per_row;
+    const T* h = saved.hidden + r * d;
+    for_each_term(at, r, [&](int64_t target, int64_t position, int64_t term, bool positive) W2V_LAMBDA_INLINE {
+      const int64_t* slot_of = positive ? slots.context : slots.negative;
+      terms[term] = {slot_of ? slot_of[position] : target, (positive ? grad_pos[r] : grad_neg[r]) * coef[term], h};
+    });
   }
 }
 
@@ -126,6 +134,7 @@ W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
     add(grad_h.data(), h, d);
   };
   for (int64_t r = begin; r < end; ++r) {
+    if (r + 4 < end) prefetch_batch_row<1>(w, b, r + 4, true);
     if (r + 1 < end) prefetch_batch_row(w, b, r + 1, true);
     if (at.is_pad(b.center[r])) continue;
     T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
@@ -162,37 +171,35 @@ W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
 
 template <typename T, typename I>
 void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
-                  int threads) {
+                  const SavedGrad<T>& saved, int threads) {
   const int team = threads_for(threads, batch.rows, 16);
 #pragma omp parallel num_threads(team)
   {
     int64_t begin, end;
     split_range(batch.rows, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
-    sgns_forward_rows(weights, batch, pos_loss, neg_loss, begin, end);
+    sgns_forward_rows(weights, batch, pos_loss, neg_loss, saved, begin, end);
   }
 }
 
 template <typename T, typename I>
-void sgns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos,
-                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output,
-                   const NsSlots& slots, int threads) {
-  const int64_t B = batch.rows, d = weights.dim;
-  const int64_t per_row = batch.context_size +
-                          (batch.negatives_per_context ? batch.context_size * batch.negatives : batch.negatives);
-  std::vector<T> grad_h(B * d);
-  std::vector<ScatterTerm<T>> input_terms(B), output_terms(B * per_row);
+void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
+                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
+                   int threads) {
+  const int64_t B = batch.rows;
+  std::vector<T> combined(B * dim);
+  std::vector<ScatterTerm<T>> input_terms(B), output_terms(B * saved.terms_per_row);
   const int team = threads_for(threads, B, 16);
 #pragma omp parallel num_threads(team)
   {
     int64_t begin, end;
     split_range(B, omp_get_num_threads(), omp_get_thread_num(), &begin, &end);
-    sgns_backward_rows(weights, batch, grad_pos, grad_neg, slots, grad_h.data(), input_terms.data(),
+    sgns_backward_rows(batch, saved, dim, grad_pos, grad_neg, slots, combined.data(), input_terms.data(),
                        output_terms.data(), begin, end);
   }
   if (slots.center || slots.context || slots.negative)
-    sum_terms_by_row(grad_input, input_terms, grad_output, output_terms, d, threads);
+    sum_terms_by_row(grad_input, input_terms, grad_output, output_terms, dim, threads);
   else
-    scatter_terms(grad_input, input_terms, grad_output, output_terms, d, threads);
+    scatter_terms(grad_input, input_terms, grad_output, output_terms, dim, threads);
 }
 
 template <typename T, typename I>
@@ -208,10 +215,11 @@ double sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T
   return loss;
 }
 
-#define W2V_INSTANTIATE(T, I)                                                                        \
-  template void sgns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, int);        \
-  template void sgns_backward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, const T*, const T*, \
-                                    GradRows<T>, GradRows<T>, const NsSlots&, int);                 \
+#define W2V_INSTANTIATE(T, I)                                                                              \
+  template void sgns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, const SavedGrad<T>&, \
+                                   int);                                                                  \
+  template void sgns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
+                                    GradRows<T>, GradRows<T>, const NsSlots&, int);                       \
   template double sgns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, int);
 W2V_INSTANTIATE(float, int32_t)
 W2V_INSTANTIATE(float, int64_t)

@@ -41,67 +41,90 @@ __device__ __forceinline__ int64_t context_mean(const EmbeddingPair<T>& w, const
   return n;
 }
 
-// Calls visit(target, position in its index array or -1, is_center, label) for every target
-// of valid row r: its own centre (or, in-batch, every valid row's centre) and its negatives.
+// Calls visit(target, position in its index array, term, is_center, label) for every
+// term of valid row r, in SavedGrad term order (as cpu/cbow_ns_cpu.cpp's for_each_term).
 template <typename I, typename Visit>
 __device__ __forceinline__ void for_each_target(const NsBatch<I>& b, int64_t r, Visit&& visit) {
+  int64_t first_negative = 1;
   if (b.in_batch_positives) {
     for (int64_t q = 0; q < b.rows; ++q)
-      if (row_is_valid(b, q)) visit(static_cast<int64_t>(b.center[q]), q, true, q == r);
+      if (row_is_valid(b, q)) visit(static_cast<int64_t>(b.center[q]), q, q, true, q == r);
+    first_negative = b.rows;
   } else {
-    visit(static_cast<int64_t>(b.center[r]), r, true, true);
+    visit(static_cast<int64_t>(b.center[r]), r, 0, true, true);
   }
   for (int64_t k = 0; k < b.negatives; ++k) {
     const int64_t ni = r * b.negatives + k, n = b.negative[ni];
-    if (!is_pad(b, n)) visit(n, ni, false, false);
+    if (!is_pad(b, n)) visit(n, ni, first_negative + k, false, false);
   }
 }
 
+// One warp per row; h lives in the warp's shared scratch, or in saved.hidden when the
+// forward keeps what the backward needs.
 template <typename T, typename I>
-__global__ void cbow_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss) {
-  extern __shared__ unsigned char shared_bytes[];
-  const WarpSlot slot = warp_slot();
-  if (slot.row >= b.rows) return;
-  const int64_t r = slot.row;
-  T* h = reinterpret_cast<T*>(shared_bytes) + slot.warp_in_block * w.dim;
-  T pos = 0, neg = 0;
-  if (!is_pad(b, b.center[r]) && context_mean(w, b, r, h, slot.lane) > 0) {
-    for_each_target(b, r, [&](int64_t target, int64_t, bool is_center, bool label) {
-      const T score = warp_dot(h, w.output + target * w.output_stride, w.dim, slot.lane);
-      (is_center ? pos : neg) += bce_with_logits(score, label);
-    });
-  }
-  if (slot.lane == 0) pos_loss[r] = pos, neg_loss[r] = neg;
-}
-
-template <typename T, typename I>
-__global__ void cbow_backward_kernel(EmbeddingPair<T> w, NsBatch<I> b, const T* grad_pos, const T* grad_neg,
-                                     GradRows<T> grad_input, GradRows<T> grad_output, NsSlots slots) {
+__global__ void cbow_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss, SavedGrad<T> saved) {
   extern __shared__ unsigned char shared_bytes[];
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows) return;
   const int64_t r = slot.row, d = w.dim;
+  const bool keep = saved.keep;
+  T* h = keep ? saved.hidden + r * d : reinterpret_cast<T*>(shared_bytes) + slot.warp_in_block * d;
+  T *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr;
+  if (keep) {
+    coef = saved.coef + r * saved.terms_per_row, gh_pos = saved.grad_h_pos + r * d, gh_neg = saved.grad_h_neg + r * d;
+    for (int64_t t = slot.lane; t < saved.terms_per_row; t += kWarp) coef[t] = 0;
+    warp_fill(T(0), gh_pos, d, slot.lane), warp_fill(T(0), gh_neg, d, slot.lane);
+    __syncwarp();  // lane 0 writes coefficients other lanes zeroed
+  }
+  T pos = 0, neg = 0;
+  if (row_is_valid(b, r)) {
+    context_mean(w, b, r, h, slot.lane);
+    for_each_target(b, r, [&](int64_t target, int64_t, int64_t term, bool is_center, bool label) {
+      const T* u = w.output + target * w.output_stride;
+      const T score = warp_dot(h, u, d, slot.lane);
+      (is_center ? pos : neg) += bce_with_logits(score, label);
+      if (keep) {
+        const T g = bce_with_logits_grad(score, label);
+        if (slot.lane == 0) coef[term] = g;
+        warp_axpy(g, u, is_center ? gh_pos : gh_neg, d, slot.lane);
+      }
+    });
+  } else if (keep) {
+    warp_fill(T(0), h, d, slot.lane);
+  }
+  if (slot.lane == 0) pos_loss[r] = pos, neg_loss[r] = neg;
+}
+
+// One warp per row, from the saved forward: every context row gets (grad_pos * grad_h_pos
+// + grad_neg * grad_h_neg) / n, every target row upstream * coef * h; both with atomics.
+template <typename T, typename I>
+__global__ void cbow_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d, const T* grad_pos,
+                                     const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output,
+                                     NsSlots slots) {
+  const WarpSlot slot = warp_slot();
+  if (slot.row >= b.rows) return;
+  const int64_t r = slot.row;
   if (!row_is_valid(b, r)) return;
-  T* h = reinterpret_cast<T*>(shared_bytes) + slot.warp_in_block * 2 * d;
-  T* gh = h + d;
-  const int64_t n_context = context_mean(w, b, r, h, slot.lane);
-  warp_fill(T(0), gh, d, slot.lane);
-  for_each_target(b, r, [&](int64_t target, int64_t position, bool is_center, bool label) {
-    const T* u = w.output + target * w.output_stride;
-    const T coef = (is_center ? grad_pos[r] : grad_neg[r]) * bce_with_logits_grad(warp_dot(h, u, d, slot.lane), label);
-    warp_axpy(coef, u, gh, d, slot.lane);
-    const int64_t* slot_of = is_center ? slots.center : slots.negative;
-    const int64_t row = slot_of ? slot_of[position] : target;
-    warp_atomic_axpy(coef, h, grad_output.rows + row * grad_output.stride, d, slot.lane);
-  });
-  __syncwarp();
+  const T* gh_pos = saved.grad_h_pos + r * d;
+  const T* gh_neg = saved.grad_h_neg + r * d;
+  int64_t n_context = 0;
+  for (int64_t j = 0; j < b.context_size; ++j) n_context += !is_pad(b, b.context[r * b.context_size + j]);
   const T share = T(1) / static_cast<T>(n_context);
   for (int64_t j = 0; j < b.context_size; ++j) {
     const int64_t ci = r * b.context_size + j, c = b.context[ci];
     if (is_pad(b, c)) continue;
-    const int64_t row = slots.context ? slots.context[ci] : c;
-    warp_atomic_axpy(share, gh, grad_input.rows + row * grad_input.stride, d, slot.lane);
+    T* row = grad_input.rows + (slots.context ? slots.context[ci] : c) * grad_input.stride;
+    for (int64_t i = slot.lane; i < d; i += kWarp)
+      atomicAdd(row + i, share * (grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i]));
   }
+  const T* coef = saved.coef + r * saved.terms_per_row;
+  const T* h = saved.hidden + r * d;
+  for_each_target(b, r, [&](int64_t target, int64_t position, int64_t term, bool is_center, bool) {
+    const int64_t* slot_of = is_center ? slots.center : slots.negative;
+    const int64_t row = slot_of ? slot_of[position] : target;
+    warp_atomic_axpy((is_center ? grad_pos[r] : grad_neg[r]) * coef[term], h,
+                     grad_output.rows + row * grad_output.stride, d, slot.lane);
+  });
 }
 
 template <typename T, typename I>
@@ -119,7 +142,7 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
   warp_fill(T(0), gh, d, slot.lane);
   T row_loss = 0;
   int64_t n = 0;
-  for_each_target(b, r, [&](int64_t target, int64_t, bool, bool label) {
+  for_each_target(b, r, [&](int64_t target, int64_t, int64_t, bool, bool label) {
     const T* u = w.output + target * w.output_stride;
     const T score = warp_dot(h, u, d, slot.lane);
     row_loss += bce_with_logits(score, label);
@@ -130,7 +153,7 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
   });
   __syncwarp();
   n = 0;
-  for_each_target(b, r, [&](int64_t target, int64_t, bool, bool) {
+  for_each_target(b, r, [&](int64_t target, int64_t, int64_t, bool, bool) {
     warp_axpy(coef[n++], h, w.output + target * w.output_stride, d, slot.lane);
     __syncwarp();
   });
@@ -148,24 +171,22 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
 
 template <typename T, typename I>
 void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
-                     void* stream) {
+                     const SavedGrad<T>& saved, void* stream) {
   if (batch.rows == 0) return;
-  const size_t per_warp = static_cast<size_t>(weights.dim) * sizeof(T);
+  const size_t per_warp = saved.keep ? 0 : static_cast<size_t>(weights.dim) * sizeof(T);
   const int warps = warps_fitting(per_warp);
   cbow_forward_kernel<T, I><<<blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-                              as_stream(stream)>>>(weights, batch, pos_loss, neg_loss);
+                              as_stream(stream)>>>(weights, batch, pos_loss, neg_loss, saved);
   check_launch("cbow_ns_forward");
 }
 
 template <typename T, typename I>
-void cbow_ns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos,
+void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
                       const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
                       void* stream) {
   if (batch.rows == 0) return;
-  const size_t per_warp = static_cast<size_t>(2 * weights.dim) * sizeof(T);
-  const int warps = warps_fitting(per_warp);
-  cbow_backward_kernel<T, I><<<blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-                               as_stream(stream)>>>(weights, batch, grad_pos, grad_neg, grad_input, grad_output,
+  cbow_backward_kernel<T, I><<<blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
+                               as_stream(stream)>>>(batch, saved, dim, grad_pos, grad_neg, grad_input, grad_output,
                                                     slots);
   check_launch("cbow_ns_backward");
 }
@@ -182,8 +203,9 @@ void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, 
 }
 
 #define W2V_INSTANTIATE(T, I)                                                                                 \
-  template void cbow_ns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, void*);            \
-  template void cbow_ns_backward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, const T*, const T*,       \
+  template void cbow_ns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, const SavedGrad<T>&, \
+                                      void*);                                                                \
+  template void cbow_ns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
                                        GradRows<T>, GradRows<T>, const NsSlots&, void*);                     \
   template void cbow_ns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, bool, T*, void*);
 W2V_INSTANTIATE(float, int32_t)

@@ -18,72 +18,89 @@ struct SgnsLayout {
   __device__ bool is_pad(int64_t index) const { return index == b.padding_idx; }
 };
 
-// Calls visit(target, position in its index array, positive) for every target of row r
-// (contexts, then negatives), with `context` giving the context slot of per-context negatives.
+// Calls visit(target, position in its index array, term, positive) for every term of row
+// r that takes part, in SavedGrad term order (as cpu/sgns_cpu.cpp's for_each_term).
 template <typename I, typename Visit>
 __device__ __forceinline__ void for_each_target(const SgnsLayout<I>& at, int64_t r, Visit&& visit) {
   const NsBatch<I>& b = at.b;
-  for (int64_t j = 0; j < b.context_size; ++j) {
+  const int64_t C = b.context_size;
+  for (int64_t j = 0; j < C; ++j) {
     const int64_t ci = at.context_at(r, j), c = b.context[ci];
     if (at.is_pad(c)) continue;
-    visit(c, ci, true);
+    visit(c, ci, j, true);
     if (!b.negatives_per_context) continue;
     for (int64_t k = 0; k < b.negatives; ++k) {
       const int64_t ni = at.negative_at(r, j, k), n = b.negative[ni];
-      if (!at.is_pad(n)) visit(n, ni, false);
+      if (!at.is_pad(n)) visit(n, ni, C + j * b.negatives + k, false);
     }
   }
   if (!b.negatives_per_context) {
     for (int64_t k = 0; k < b.negatives; ++k) {
       const int64_t ni = at.negative_at(r, 0, k), n = b.negative[ni];
-      if (!at.is_pad(n)) visit(n, ni, false);
+      if (!at.is_pad(n)) visit(n, ni, C + k, false);
     }
   }
 }
 
+// One warp per row. With saved.coef set, also the row's coefficients, the two halves of
+// grad_h (each lane its own elements) and h.
 template <typename T, typename I>
-__global__ void sgns_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss) {
+__global__ void sgns_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss, SavedGrad<T> saved) {
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows) return;
   const SgnsLayout<I> at{b};
-  const int64_t r = slot.row;
+  const int64_t r = slot.row, d = w.dim;
+  const bool keep = saved.keep;
+  T *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr, *hidden = nullptr;
+  if (keep) {
+    coef = saved.coef + r * saved.terms_per_row, gh_pos = saved.grad_h_pos + r * d;
+    gh_neg = saved.grad_h_neg + r * d, hidden = saved.hidden + r * d;
+    for (int64_t t = slot.lane; t < saved.terms_per_row; t += kWarp) coef[t] = 0;
+    warp_fill(T(0), gh_pos, d, slot.lane), warp_fill(T(0), gh_neg, d, slot.lane), warp_fill(T(0), hidden, d, slot.lane);
+    __syncwarp();  // lane 0 writes coefficients other lanes zeroed
+  }
   T pos = 0, neg = 0;
   if (!at.is_pad(b.center[r])) {
     const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
-    for_each_target(at, r, [&](int64_t target, int64_t, bool positive) {
-      const T score = warp_dot(h, w.output + target * w.output_stride, w.dim, slot.lane);
+    if (keep) warp_axpy(T(1), h, hidden, d, slot.lane);
+    for_each_target(at, r, [&](int64_t target, int64_t, int64_t term, bool positive) {
+      const T* u = w.output + target * w.output_stride;
+      const T score = warp_dot(h, u, d, slot.lane);
       (positive ? pos : neg) += bce_with_logits(score, positive);
+      if (keep) {
+        const T g = bce_with_logits_grad(score, positive);
+        if (slot.lane == 0) coef[term] = g;
+        warp_axpy(g, u, positive ? gh_pos : gh_neg, d, slot.lane);
+      }
     });
   }
   if (slot.lane == 0) pos_loss[r] = pos, neg_loss[r] = neg;
 }
 
-// One warp per row: grad_h accumulates in shared memory and is added to the centre's
-// gradient row once; every target's row gets coef * h. Both with atomics.
+// One warp per row, from the saved forward: the centre's row gets grad_pos * grad_h_pos +
+// grad_neg * grad_h_neg, every target's row upstream * coef * h; both with atomics.
 template <typename T, typename I>
-__global__ void sgns_backward_kernel(EmbeddingPair<T> w, NsBatch<I> b, const T* grad_pos, const T* grad_neg,
-                                     GradRows<T> grad_input, GradRows<T> grad_output, NsSlots slots) {
-  extern __shared__ unsigned char shared_bytes[];
+__global__ void sgns_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d, const T* grad_pos,
+                                     const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output,
+                                     NsSlots slots) {
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows) return;
   const SgnsLayout<I> at{b};
-  const int64_t r = slot.row, d = w.dim;
+  const int64_t r = slot.row;
   const int64_t c = b.center[r];
   if (at.is_pad(c)) return;
-  T* gh = reinterpret_cast<T*>(shared_bytes) + slot.warp_in_block * d;
-  warp_fill(T(0), gh, d, slot.lane);
-  const T* h = w.input + c * w.input_stride;
-  for_each_target(at, r, [&](int64_t target, int64_t position, bool positive) {
-    const T* u = w.output + target * w.output_stride;
-    const T coef = (positive ? grad_pos[r] : grad_neg[r]) * bce_with_logits_grad(warp_dot(h, u, d, slot.lane), positive);
-    warp_axpy(coef, u, gh, d, slot.lane);
+  const T* gh_pos = saved.grad_h_pos + r * d;
+  const T* gh_neg = saved.grad_h_neg + r * d;
+  T* in_row = grad_input.rows + (slots.center ? slots.center[r] : c) * grad_input.stride;
+  for (int64_t i = slot.lane; i < d; i += kWarp) atomicAdd(in_row + i, grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i]);
+  const T* coef = saved.coef + r * saved.terms_per_row;
+  const T* h = saved.hidden + r * d;
+  for_each_target(at, r, [&](int64_t target, int64_t position, int64_t term, bool positive) {
     const int64_t* slot_of = positive ? slots.context : slots.negative;
     const int64_t row = slot_of ? slot_of[position] : target;
-    warp_atomic_axpy(coef, h, grad_output.rows + row * grad_output.stride, d, slot.lane);
+    warp_atomic_axpy((positive ? grad_pos[r] : grad_neg[r]) * coef[term], h,
+                     grad_output.rows + row * grad_output.stride, d, slot.lane);
   });
-  __syncwarp();
-  const int64_t in_row = slots.center ? slots.center[r] : c;
-  warp_atomic_axpy(T(1), gh, grad_input.rows + in_row * grad_input.stride, d, slot.lane);
 }
 
 // Scores, then updates, from the weights as they stand when the row (or, for [B, C, K]
@@ -139,7 +156,9 @@ __global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, T* 
       });
     }
   } else {
-    update([&](auto&& visit) { for_each_target(at, r, [&](int64_t t, int64_t, bool positive) { visit(t, positive); }); });
+    update([&](auto&& visit) {
+      for_each_target(at, r, [&](int64_t t, int64_t, int64_t, bool positive) { visit(t, positive); });
+    });
   }
   if (slot.lane == 0) atomicAdd(loss, row_loss);
 }
@@ -147,21 +166,21 @@ __global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, T* 
 }  // namespace
 
 template <typename T, typename I>
-void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss, void* stream) {
+void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
+                  const SavedGrad<T>& saved, void* stream) {
   if (batch.rows == 0) return;
   sgns_forward_kernel<T, I><<<blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
-                              as_stream(stream)>>>(weights, batch, pos_loss, neg_loss);
+                              as_stream(stream)>>>(weights, batch, pos_loss, neg_loss, saved);
   check_launch("sgns_forward");
 }
 
 template <typename T, typename I>
-void sgns_backward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, const T* grad_pos, const T* grad_neg,
-                   GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots, void* stream) {
+void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
+                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
+                   void* stream) {
   if (batch.rows == 0) return;
-  const size_t per_warp = static_cast<size_t>(weights.dim) * sizeof(T);
-  const int warps = warps_fitting(per_warp);
-  sgns_backward_kernel<T, I><<<blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-                               as_stream(stream)>>>(weights, batch, grad_pos, grad_neg, grad_input, grad_output,
+  sgns_backward_kernel<T, I><<<blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
+                               as_stream(stream)>>>(batch, saved, dim, grad_pos, grad_neg, grad_input, grad_output,
                                                     slots);
   check_launch("sgns_backward");
 }
@@ -178,8 +197,9 @@ void sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T l
 }
 
 #define W2V_INSTANTIATE(T, I)                                                                              \
-  template void sgns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, void*);            \
-  template void sgns_backward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, const T*, const T*,       \
+  template void sgns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, const SavedGrad<T>&, \
+                                   void*);                                                                \
+  template void sgns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
                                     GradRows<T>, GradRows<T>, const NsSlots&, void*);                     \
   template void sgns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, T*, void*);
 W2V_INSTANTIATE(float, int32_t)

@@ -1,13 +1,17 @@
 """The torch.library custom ops, one set per model (skip-gram, CBOW):
 
-    w2v_ext::<model>_forward          per-row loss sums, autograd-aware
+    w2v_ext::<model>_forward          per-row loss sums, autograd-aware; when gradients
+                                      will follow it also keeps what the backward needs
     w2v_ext::<model>_backward         dense gradients of both tables
     w2v_ext::<model>_backward_sparse  gradients as (unique rows, values) pairs
     w2v_ext::<model>_sgd_step_        fused forward + backward + SGD step, in place
 
-Each has a fake implementation, so torch.compile(fullgraph=True) traces through them.
-The forward's backward is itself one of these ops. The public functions in `losses`
-validate arguments and apply reductions; the ops check index ranges and call kernels.
+The backward works from what the forward kept (each term's d(loss)/d(score), the two
+halves of d(loss)/d(h), and h: see ns_batch.h's SavedGrad), so it never reads the
+weights again: the gradient is the one at the weights the forward saw. Each op has a
+fake implementation, so torch.compile(fullgraph=True) traces through them. The public
+functions in `losses` validate arguments and apply reductions; the ops check index
+ranges and call kernels.
 """
 from __future__ import annotations
 
@@ -31,6 +35,12 @@ class Model:
         return [(n, "input_weight" if n in self.input_indices else "output_weight")
                 for n in ("center", "context", "negative")]
 
+    def terms_per_row(self, center, context, negative, in_batch_positives: bool) -> int:
+        """Scores per row, as sgns_terms_per_row / cbow_ns_terms_per_row count them."""
+        if self.name == "sgns":
+            return context.size(1) + (context.size(1) * negative.size(2) if negative.dim() == 3 else negative.size(1))
+        return (center.size(0) if in_batch_positives else 1) + negative.size(1)
+
 
 SGNS = Model("sgns", ("center",), _terms.sgns_masks)
 CBOW_NS = Model("cbow_ns", ("context",), _terms.cbow_masks)
@@ -44,27 +54,24 @@ def check_ranges(model: Model, kernels, input_weight, output_weight, center, con
                                          for name, weight_name in model.index_weights()], padding_idx, launch)
 
 
-def _run_backward(model: Model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
-                  padding_idx, in_batch_positives, grad_input, grad_output, slots=(None, None, None)):
+def _run_backward(model: Model, grad_pos, grad_neg, saved, center, context, negative, padding_idx,
+                  in_batch_positives, grad_input, grad_output, slots=(None, None, None)):
+    coef, grad_h_pos, grad_h_neg, hidden = saved
     kernels = _views.kernels_for(center)
     # kept in locals: a pointer to a temporary's data would dangle once it is freed
     grad_pos, grad_neg = grad_pos.contiguous(), grad_neg.contiguous()
     with _views.device_guard(center):
-        _launch_backward(kernels, model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
-                         padding_idx, in_batch_positives, grad_input, grad_output, slots)
-
-
-def _launch_backward(kernels, model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
-                     padding_idx, in_batch_positives, grad_input, grad_output, slots):
-    getattr(kernels, f"{model.name}_backward")(
-        weights=_views.embedding_pair(kernels, input_weight, output_weight),
-        batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
-        grad_pos=grad_pos.data_ptr(), grad_neg=grad_neg.data_ptr(),
-        grad_input=grad_input.data_ptr(), grad_input_stride=grad_input.size(1), grad_input_rows=grad_input.size(0),
-        grad_output=grad_output.data_ptr(), grad_output_stride=grad_output.size(1),
-        grad_output_rows=grad_output.size(0),
-        center_slot=_views.data_ptr_or_null(slots[0]), context_slot=_views.data_ptr_or_null(slots[1]),
-        negative_slot=_views.data_ptr_or_null(slots[2]), **_views.launch_args(center))
+        getattr(kernels, f"{model.name}_backward")(
+            dtype=_views.dtype_name(hidden),
+            batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
+            coef=coef.data_ptr(), grad_h_pos=grad_h_pos.data_ptr(), grad_h_neg=grad_h_neg.data_ptr(),
+            hidden=hidden.data_ptr(), terms_per_row=coef.size(1), dim=hidden.size(1),
+            grad_pos=grad_pos.data_ptr(), grad_neg=grad_neg.data_ptr(),
+            grad_input=grad_input.data_ptr(), grad_input_stride=grad_input.size(1),
+            grad_input_rows=grad_input.size(0), grad_output=grad_output.data_ptr(),
+            grad_output_stride=grad_output.size(1), grad_output_rows=grad_output.size(0),
+            center_slot=_views.data_ptr_or_null(slots[0]), context_slot=_views.data_ptr_or_null(slots[1]),
+            negative_slot=_views.data_ptr_or_null(slots[2]), **_views.launch_args(center))
 
 
 def _sparse_rows(rows, values, shape):
@@ -72,52 +79,68 @@ def _sparse_rows(rows, values, shape):
     return torch.sparse_coo_tensor(rows[None], values, shape, is_coalesced=True, check_invariants=False)
 
 
+def _saved_shapes(model: Model, input_weight, center, context, negative, in_batch_positives, save_grad):
+    """(coef, grad_h_pos, grad_h_neg, hidden) shapes; empty when nothing is saved."""
+    B, d = center.size(0), input_weight.size(1)
+    if not save_grad:
+        return (0, 0), (0, d), (0, d), (0, d)
+    terms = model.terms_per_row(center, context, negative, in_batch_positives)
+    return (B, terms), (B, d), (B, d), (B, d)
+
+
 def define_ops(model: Model):
     prefix = f"w2v_ext::{model.name}"
 
     @torch.library.custom_op(f"{prefix}_forward", mutates_args=())
     def forward(input_weight: Tensor, output_weight: Tensor, center: Tensor, context: Tensor, negative: Tensor,
-                padding_idx: int, in_batch_positives: bool, sparse_grad: bool) -> tuple[Tensor, Tensor]:
+                padding_idx: int, in_batch_positives: bool, sparse_grad: bool,
+                save_grad: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         with _views.device_guard(center):
-            return _forward(input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives)
-
-    def _forward(input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives):
-        kernels = _views.kernels_for(center)
-        launch = _views.launch_args(center)
-        check_ranges(model, kernels, input_weight, output_weight, center, context, negative, padding_idx, launch)
-        B = center.size(0)
-        pos_loss, neg_loss = _views.new_output(input_weight, B), _views.new_output(input_weight, B)
-        if B > 0:
-            getattr(kernels, f"{model.name}_forward")(
-                weights=_views.embedding_pair(kernels, input_weight, output_weight),
-                batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
-                pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(), **launch)
-        return pos_loss, neg_loss
+            kernels = _views.kernels_for(center)
+            launch = _views.launch_args(center)
+            check_ranges(model, kernels, input_weight, output_weight, center, context, negative, padding_idx, launch)
+            B = center.size(0)
+            pos_loss, neg_loss = _views.new_output(input_weight, B), _views.new_output(input_weight, B)
+            saved = [_views.new_output(input_weight, *shape) for shape in
+                     _saved_shapes(model, input_weight, center, context, negative, in_batch_positives, save_grad)]
+            if B > 0:
+                getattr(kernels, f"{model.name}_forward")(
+                    weights=_views.embedding_pair(kernels, input_weight, output_weight),
+                    batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
+                    pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(), save_grad=save_grad,
+                    coef=saved[0].data_ptr(), grad_h_pos=saved[1].data_ptr(), grad_h_neg=saved[2].data_ptr(),
+                    hidden=saved[3].data_ptr(), terms_per_row=saved[0].size(1), **launch)
+            return (pos_loss, neg_loss, *saved)
 
     @forward.register_fake
-    def _(input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives, sparse_grad):
+    def _(input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives, sparse_grad,
+          save_grad):
         B = center.size(0)
-        return input_weight.new_empty(B), input_weight.new_empty(B)
+        saved = [input_weight.new_empty(shape) for shape in
+                 _saved_shapes(model, input_weight, center, context, negative, in_batch_positives, save_grad)]
+        return (input_weight.new_empty(B), input_weight.new_empty(B), *saved)
 
     @torch.library.custom_op(f"{prefix}_backward", mutates_args=())
-    def backward(grad_pos: Tensor, grad_neg: Tensor, input_weight: Tensor, output_weight: Tensor, center: Tensor,
-                 context: Tensor, negative: Tensor, padding_idx: int,
-                 in_batch_positives: bool) -> tuple[Tensor, Tensor]:
-        grad_input = torch.zeros(input_weight.shape, dtype=input_weight.dtype, device=input_weight.device)
-        grad_output = torch.zeros(output_weight.shape, dtype=output_weight.dtype, device=output_weight.device)
+    def backward(grad_pos: Tensor, grad_neg: Tensor, coef: Tensor, grad_h_pos: Tensor, grad_h_neg: Tensor,
+                 hidden: Tensor, center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
+                 in_batch_positives: bool, input_rows: int, output_rows: int) -> tuple[Tensor, Tensor]:
+        d = hidden.size(1)
+        grad_input = hidden.new_zeros(input_rows, d)
+        grad_output = hidden.new_zeros(output_rows, d)
         if center.size(0) > 0:
-            _run_backward(model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
-                          padding_idx, in_batch_positives, grad_input, grad_output)
+            _run_backward(model, grad_pos, grad_neg, (coef, grad_h_pos, grad_h_neg, hidden), center, context,
+                          negative, padding_idx, in_batch_positives, grad_input, grad_output)
         return grad_input, grad_output
 
     @backward.register_fake
-    def _(grad_pos, grad_neg, input_weight, output_weight, center, context, negative, padding_idx,
-          in_batch_positives):
-        return (input_weight.new_empty(input_weight.shape), output_weight.new_empty(output_weight.shape))
+    def _(grad_pos, grad_neg, coef, grad_h_pos, grad_h_neg, hidden, center, context, negative, padding_idx,
+          in_batch_positives, input_rows, output_rows):
+        d = hidden.size(1)
+        return hidden.new_empty(input_rows, d), hidden.new_empty(output_rows, d)
 
     @torch.library.custom_op(f"{prefix}_backward_sparse", mutates_args=())
-    def backward_sparse(grad_pos: Tensor, grad_neg: Tensor, input_weight: Tensor, output_weight: Tensor,
-                        center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
+    def backward_sparse(grad_pos: Tensor, grad_neg: Tensor, coef: Tensor, grad_h_pos: Tensor, grad_h_neg: Tensor,
+                        hidden: Tensor, center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
                         in_batch_positives: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         indices = (center, context, negative)
         masks = model.masks(center, context, negative, padding_idx)
@@ -128,38 +151,44 @@ def define_ops(model: Model):
                                                   [m for m, i in zip(masks, is_input) if not i])
         in_slots, out_slots = iter(in_slots), iter(out_slots)
         slots = [next(in_slots) if i else next(out_slots) for i in is_input]
-        d = input_weight.size(1)
-        in_values = _views.new_grad_rows(input_weight, in_rows.numel(), d)
-        out_values = _views.new_grad_rows(output_weight, out_rows.numel(), d)
-        _run_backward(model, grad_pos, grad_neg, input_weight, output_weight, center, context, negative,
+        d = hidden.size(1)
+        in_values = _views.new_grad_rows(hidden, in_rows.numel(), d)
+        out_values = _views.new_grad_rows(hidden, out_rows.numel(), d)
+        _run_backward(model, grad_pos, grad_neg, (coef, grad_h_pos, grad_h_neg, hidden), center, context, negative,
                       padding_idx, in_batch_positives, in_values, out_values, slots)
         return in_rows, in_values, out_rows, out_values
 
     @backward_sparse.register_fake
-    def _(grad_pos, grad_neg, input_weight, output_weight, center, context, negative, padding_idx,
+    def _(grad_pos, grad_neg, coef, grad_h_pos, grad_h_neg, hidden, center, context, negative, padding_idx,
           in_batch_positives):
         ctx = torch.library.get_ctx()
         n_in, n_out = ctx.new_dynamic_size(), ctx.new_dynamic_size()
-        d = input_weight.size(1)
-        return (center.new_empty(n_in, dtype=torch.int64), input_weight.new_empty(n_in, d),
-                center.new_empty(n_out, dtype=torch.int64), output_weight.new_empty(n_out, d))
+        d = hidden.size(1)
+        return (center.new_empty(n_in, dtype=torch.int64), hidden.new_empty(n_in, d),
+                center.new_empty(n_out, dtype=torch.int64), hidden.new_empty(n_out, d))
 
     def setup_context(ctx, inputs, output):
-        input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives, sparse_grad = inputs
-        ctx.save_for_backward(input_weight, output_weight, center, context, negative)
+        (input_weight, output_weight, center, context, negative, padding_idx, in_batch_positives, sparse_grad,
+         save_grad) = inputs
+        ctx.save_for_backward(*output[2:], center, context, negative)
         ctx.padding_idx, ctx.in_batch_positives, ctx.sparse_grad = padding_idx, in_batch_positives, sparse_grad
+        ctx.save_grad = save_grad
+        ctx.input_shape, ctx.output_shape = input_weight.shape, output_weight.shape
 
-    def backward_formula(ctx, grad_pos, grad_neg):
-        input_weight, output_weight, center, context, negative = ctx.saved_tensors
-        args = (grad_pos, grad_neg, input_weight, output_weight, center, context, negative, ctx.padding_idx,
-                ctx.in_batch_positives)
+    def backward_formula(ctx, grad_pos, grad_neg, *unused):
+        if not ctx.save_grad:
+            raise RuntimeError("w2v_ext: this loss was computed without the data its backward needs (the weights "
+                               "did not require grad, or grad mode was off, when it ran)")
+        coef, grad_h_pos, grad_h_neg, hidden, center, context, negative = ctx.saved_tensors
+        args = (grad_pos, grad_neg, coef, grad_h_pos, grad_h_neg, hidden, center, context, negative,
+                ctx.padding_idx, ctx.in_batch_positives)
         if ctx.sparse_grad:
             in_rows, in_values, out_rows, out_values = backward_sparse(*args)
-            grad_input = _sparse_rows(in_rows, in_values, input_weight.shape)
-            grad_output = _sparse_rows(out_rows, out_values, output_weight.shape)
+            grad_input = _sparse_rows(in_rows, in_values, ctx.input_shape)
+            grad_output = _sparse_rows(out_rows, out_values, ctx.output_shape)
         else:
-            grad_input, grad_output = backward(*args)
-        return grad_input, grad_output, None, None, None, None, None, None
+            grad_input, grad_output = backward(*args, ctx.input_shape[0], ctx.output_shape[0])
+        return grad_input, grad_output, None, None, None, None, None, None, None
 
     forward.register_autograd(backward_formula, setup_context=setup_context)
     return forward

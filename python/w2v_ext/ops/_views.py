@@ -62,6 +62,10 @@ def _row_stride(w: torch.Tensor) -> int:
     return w.stride(0) if w.size(0) > 1 else w.size(1)
 
 
+def dtype_name(t: torch.Tensor) -> str:
+    return _DTYPE_NAMES[t.dtype]
+
+
 def embedding_pair(kernels, input_weight: torch.Tensor, output_weight: Optional[torch.Tensor]):
     output_weight = input_weight if output_weight is None else output_weight
     return kernels.EmbeddingPair(

@@ -58,8 +58,8 @@ def sgns_loss(input_weight: torch.Tensor, output_weight: torch.Tensor, center: t
     _checks.check_reduction(reduction)
     center, context, negative, padding_idx = _prepare(input_weight, output_weight, center, context, negative,
                                                       padding_idx, (2, 3))
-    pos, neg = _ns_ops.sgns_forward(input_weight, output_weight, center, context, negative, padding_idx, False,
-                                    bool(sparse))
+    pos, neg, *_ = _ns_ops.sgns_forward(input_weight, output_weight, center, context, negative, padding_idx, False,
+                                        bool(sparse), _needs_grad(input_weight, output_weight))
     return _terms.reduce(pos, neg, reduction,
                          lambda: _terms.term_counts("sgns", center, context, negative, padding_idx, False))
 
@@ -89,10 +89,15 @@ def cbow_ns_loss(input_weight: torch.Tensor, output_weight: torch.Tensor, center
     center, context, negative, padding_idx = _prepare(input_weight, output_weight, center, context, negative,
                                                       padding_idx, (2,))
     in_batch = bool(in_batch_positives)
-    pos, neg = _ns_ops.cbow_ns_forward(input_weight, output_weight, center, context, negative, padding_idx,
-                                       in_batch, bool(sparse))
+    pos, neg, *_ = _ns_ops.cbow_ns_forward(input_weight, output_weight, center, context, negative, padding_idx,
+                                           in_batch, bool(sparse), _needs_grad(input_weight, output_weight))
     return _terms.reduce(pos, neg, reduction,
                          lambda: _terms.term_counts("cbow", center, context, negative, padding_idx, in_batch))
+
+
+def _needs_grad(input_weight, output_weight) -> bool:
+    """Whether a backward may follow: then the forward keeps what it needs."""
+    return torch.is_grad_enabled() and (input_weight.requires_grad or output_weight.requires_grad)
 
 
 def _tied_or(input_weight, output_weight):
