@@ -7,16 +7,13 @@
 #include "cpu/prefetch.h"
 #include "cpu/row_scatter.h"
 #include "cpu/vector_ops.h"
+#include "ns_terms.h"
 #include "w2v_math.h"
 
 namespace w2v::cpu {
 
 namespace {
 
-template <typename I>
-W2V_INLINE bool is_pad(const NsBatch<I>& b, int64_t index) {
-  return index == b.padding_idx;
-}
 
 // h = mean of row r's non-padding context vectors; returns how many there were (0: h unset).
 template <typename T, typename I>
@@ -26,7 +23,7 @@ W2V_INLINE int64_t context_mean(const EmbeddingPair<T>& w, const NsBatch<I>& b, 
   fill_zero(h, d);
   for (int64_t j = 0; j < b.context_size; ++j) {
     const int64_t c = b.context[r * b.context_size + j];
-    if (is_pad(b, c)) continue;
+    if (is_padding(b, c)) continue;
     add(w.input + c * w.input_stride, h, d);
     ++n;
   }
@@ -34,38 +31,12 @@ W2V_INLINE int64_t context_mean(const EmbeddingPair<T>& w, const NsBatch<I>& b, 
   return n;
 }
 
-// A row takes part when its centre is not padding and it has at least one context word.
-template <typename I>
-W2V_INLINE bool row_is_valid(const NsBatch<I>& b, int64_t r) {
-  if (is_pad(b, b.center[r])) return false;
-  for (int64_t j = 0; j < b.context_size; ++j)
-    if (!is_pad(b, b.context[r * b.context_size + j])) return true;
-  return false;
-}
 
 template <typename I>
 std::vector<char> valid_rows(const NsBatch<I>& b) {
   std::vector<char> valid(b.rows);
-  for (int64_t r = 0; r < b.rows; ++r) valid[r] = row_is_valid(b, r);
+  for (int64_t r = 0; r < b.rows; ++r) valid[r] = cbow_row_is_valid(b, r);
   return valid;
-}
-
-// Calls visit(target, position in its index array, term, is_centre, label) for every
-// term of valid row r, in SavedGrad term order (see cbow_ns_terms_per_row).
-template <typename I, typename Visit>
-W2V_INLINE void for_each_term(const NsBatch<I>& b, const char* valid, int64_t r, Visit&& visit) {
-  int64_t first_negative = 1;
-  if (b.in_batch_positives) {
-    for (int64_t q = 0; q < b.rows; ++q)
-      if (valid[q]) visit(static_cast<int64_t>(b.center[q]), q, q, true, q == r);
-    first_negative = b.rows;
-  } else {
-    visit(static_cast<int64_t>(b.center[r]), r, 0, true, true);
-  }
-  for (int64_t k = 0; k < b.negatives; ++k) {
-    const int64_t ni = r * b.negatives + k, n = b.negative[ni];
-    if (!is_pad(b, n)) visit(n, ni, first_negative + k, false, false);
-  }
 }
 
 template <typename T, typename I>
@@ -86,7 +57,7 @@ W2V_CLONES void cbow_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
     }
     if (valid[r]) {
       context_mean(w, b, r, h);
-      for_each_term(b, valid, r, [&](int64_t target, int64_t, int64_t term, bool is_center, bool label)
+      cbow_for_each_term(b, r, [&](int64_t q) W2V_LAMBDA_INLINE { return valid[q] != 0; }, [&](int64_t target, int64_t, int64_t term, bool is_center, bool label)
                                      W2V_LAMBDA_INLINE {
         const T* u = w.output + target * w.output_stride;
         const T score = dot(h, u, d);
@@ -126,7 +97,7 @@ W2V_CLONES void cbow_backward_rows(const NsBatch<I> b, const char* valid, const 
     for (int64_t i = 0; i < d; ++i) gh[i] = grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i];
     const T* coef = saved.coef + r * per_row;
     const T* h = saved.hidden + r * d;
-    for_each_term(b, valid, r, [&](int64_t target, int64_t position, int64_t term, bool is_center, bool)
+    cbow_for_each_term(b, r, [&](int64_t q) W2V_LAMBDA_INLINE { return valid[q] != 0; }, [&](int64_t target, int64_t position, int64_t term, bool is_center, bool)
                                    W2V_LAMBDA_INLINE {
       if (b.in_batch_positives && is_center) return;
       const int64_t* slot_of = is_center ? slots.center : slots.negative;
@@ -134,11 +105,11 @@ W2V_CLONES void cbow_backward_rows(const NsBatch<I> b, const char* valid, const 
                                                                 (is_center ? grad_pos[r] : grad_neg[r]) * coef[term], h};
     });
     int64_t n_context = 0;
-    for (int64_t j = 0; j < C; ++j) n_context += !is_pad(b, b.context[r * C + j]);
+    for (int64_t j = 0; j < C; ++j) n_context += !is_padding(b, b.context[r * C + j]);
     const T share = T(1) / static_cast<T>(n_context);
     for (int64_t j = 0; j < C; ++j) {
       const int64_t ci = r * C + j, c = b.context[ci];
-      if (!is_pad(b, c)) in_terms[j] = {slots.context ? slots.context[ci] : c, share, gh};
+      if (!is_padding(b, c)) in_terms[j] = {slots.context ? slots.context[ci] : c, share, gh};
     }
   }
 }
@@ -170,21 +141,21 @@ W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
   for (int64_t r = begin; r < end; ++r) {
     if (r + 4 < end) prefetch_batch_row<1>(w, b, r + 4, false);
     if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
-    if (is_pad(b, b.center[r])) continue;
+    if (is_padding(b, b.center[r])) continue;
     const int64_t n_context = context_mean(w, b, r, h.data());
     if (n_context == 0) continue;
     int64_t n = 0;
     targets[n++] = w.output + static_cast<int64_t>(b.center[r]) * w.output_stride;
     for (int64_t k = 0; k < K; ++k) {
       const int64_t neg = b.negative[r * K + k];
-      if (!is_pad(b, neg)) targets[n++] = w.output + neg * w.output_stride;
+      if (!is_padding(b, neg)) targets[n++] = w.output + neg * w.output_stride;
     }
     fill_zero(grad_h.data(), d);
     loss += sgd_update_targets(h.data(), targets.data(), n, 1, lr, grad_h.data(), coef.data(), d, true);
     const T share = exact_context_gradient ? T(1) / static_cast<T>(n_context) : T(1);
     for (int64_t j = 0; j < b.context_size; ++j) {
       const int64_t c = b.context[r * b.context_size + j];
-      if (!is_pad(b, c)) axpy(share, grad_h.data(), w.input + c * w.input_stride, d);
+      if (!is_padding(b, c)) axpy(share, grad_h.data(), w.input + c * w.input_stride, d);
     }
   }
   return loss;

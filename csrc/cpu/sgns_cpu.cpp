@@ -7,50 +7,12 @@
 #include "cpu/prefetch.h"
 #include "cpu/row_scatter.h"
 #include "cpu/vector_ops.h"
+#include "ns_terms.h"
 #include "w2v_math.h"
 
 namespace w2v::cpu {
 
 namespace {
-
-// Index arithmetic for one skip-gram batch: row r's context j and its negatives.
-template <typename I>
-struct SgnsLayout {
-  const NsBatch<I>& b;
-  int64_t context_at(int64_t r, int64_t j) const { return r * b.context_size + j; }
-  // Position of negative k for row r, context j (j ignored when the row shares them).
-  int64_t negative_at(int64_t r, int64_t j, int64_t k) const {
-    return b.negatives_per_context ? (r * b.context_size + j) * b.negatives + k : r * b.negatives + k;
-  }
-  int64_t negatives_per_row() const {
-    return b.negatives_per_context ? b.context_size * b.negatives : b.negatives;
-  }
-  bool is_pad(int64_t index) const { return index == b.padding_idx; }
-};
-
-// Calls visit(target, position in its index array, term, positive) for every term of
-// row r that takes part, in SavedGrad term order (see sgns_terms_per_row).
-template <typename I, typename Visit>
-W2V_INLINE void for_each_term(const SgnsLayout<I>& at, int64_t r, Visit&& visit) {
-  const NsBatch<I>& b = at.b;
-  const int64_t C = b.context_size;
-  for (int64_t j = 0; j < C; ++j) {
-    const int64_t ci = at.context_at(r, j), c = b.context[ci];
-    if (at.is_pad(c)) continue;
-    visit(c, ci, j, true);
-    if (!b.negatives_per_context) continue;
-    for (int64_t k = 0; k < b.negatives; ++k) {
-      const int64_t ni = at.negative_at(r, j, k), n = b.negative[ni];
-      if (!at.is_pad(n)) visit(n, ni, C + j * b.negatives + k, false);
-    }
-  }
-  if (!b.negatives_per_context) {
-    for (int64_t k = 0; k < b.negatives; ++k) {
-      const int64_t ni = at.negative_at(r, 0, k), n = b.negative[ni];
-      if (!at.is_pad(n)) visit(n, ni, C + k, false);
-    }
-  }
-}
 
 template <typename T, typename I>
 W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T* pos_loss, T* neg_loss,
@@ -71,7 +33,7 @@ W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
     if (!at.is_pad(b.center[r])) {
       const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
       if (keep) copy(h, hidden, d);
-      for_each_term(at, r, [&](int64_t target, int64_t, int64_t term, bool positive) W2V_LAMBDA_INLINE {
+      sgns_for_each_term(at, r, [&](int64_t target, int64_t, int64_t term, bool positive) W2V_LAMBDA_INLINE {
         const T* u = w.output + target * w.output_stride;
         const T score = dot(h, u, d);
         (positive ? pos : neg) += bce_with_logits(score, positive);
@@ -109,7 +71,7 @@ W2V_CLONES void sgns_backward_rows(const NsBatch<I> b, const SavedGrad<T> saved,
     input_terms[r] = {slots.center ? slots.center[r] : c, T(1), gh};
     const T* coef = saved.coef + r * per_row;
     const T* h = saved.hidden + r * d;
-    for_each_term(at, r, [&](int64_t target, int64_t position, int64_t term, bool positive) W2V_LAMBDA_INLINE {
+    sgns_for_each_term(at, r, [&](int64_t target, int64_t position, int64_t term, bool positive) W2V_LAMBDA_INLINE {
       const int64_t* slot_of = positive ? slots.context : slots.negative;
       terms[term] = {slot_of ? slot_of[position] : target, (positive ? grad_pos[r] : grad_neg[r]) * coef[term], h};
     });

@@ -1,25 +1,14 @@
 #include "cbow_ns.h"
 
 #include "cuda/warp_ops.cuh"
+#include "ns_terms.h"
 #include "w2v_math.h"
 
 namespace w2v::cuda {
 
 namespace {
 
-template <typename I>
-__device__ __forceinline__ bool is_pad(const NsBatch<I>& b, int64_t index) {
-  return index == b.padding_idx;
-}
 
-// A row takes part when its centre is not padding and it has a non-padding context.
-template <typename I>
-__device__ __forceinline__ bool row_is_valid(const NsBatch<I>& b, int64_t r) {
-  if (is_pad(b, b.center[r])) return false;
-  for (int64_t j = 0; j < b.context_size; ++j)
-    if (!is_pad(b, b.context[r * b.context_size + j])) return true;
-  return false;
-}
 
 // h = mean of row r's non-padding context vectors (the warp's own scratch); returns how many.
 template <typename T, typename I>
@@ -29,7 +18,7 @@ __device__ __forceinline__ int64_t context_mean(const EmbeddingPair<T>& w, const
   int64_t n = 0;
   for (int64_t j = 0; j < b.context_size; ++j) {
     const int64_t c = b.context[r * b.context_size + j];
-    if (is_pad(b, c)) continue;
+    if (is_padding(b, c)) continue;
     warp_axpy(T(1), w.input + c * w.input_stride, h, w.dim, lane);
     ++n;
   }
@@ -41,26 +30,6 @@ __device__ __forceinline__ int64_t context_mean(const EmbeddingPair<T>& w, const
   return n;
 }
 
-// Calls visit(target, position in its index array, term, is_center, label) for every
-// term of valid row r, in SavedGrad term order (as cpu/cbow_ns_cpu.cpp's for_each_term).
-template <typename I, typename Visit>
-__device__ __forceinline__ void for_each_target(const NsBatch<I>& b, int64_t r, Visit&& visit) {
-  int64_t first_negative = 1;
-  if (b.in_batch_positives) {
-    for (int64_t q = 0; q < b.rows; ++q)
-      if (row_is_valid(b, q)) visit(static_cast<int64_t>(b.center[q]), q, q, true, q == r);
-    first_negative = b.rows;
-  } else {
-    visit(static_cast<int64_t>(b.center[r]), r, 0, true, true);
-  }
-  for (int64_t k = 0; k < b.negatives; ++k) {
-    const int64_t ni = r * b.negatives + k, n = b.negative[ni];
-    if (!is_pad(b, n)) visit(n, ni, first_negative + k, false, false);
-  }
-}
-
-// One warp per row; h lives in the warp's shared scratch, or in saved.hidden when the
-// forward keeps what the backward needs.
 template <typename T, typename I>
 __global__ void cbow_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss, SavedGrad<T> saved) {
   extern __shared__ unsigned char shared_bytes[];
@@ -77,9 +46,9 @@ __global__ void cbow_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_los
     __syncwarp();  // lane 0 writes coefficients other lanes zeroed
   }
   T pos = 0, neg = 0;
-  if (row_is_valid(b, r)) {
+  if (cbow_row_is_valid(b, r)) {
     context_mean(w, b, r, h, slot.lane);
-    for_each_target(b, r, [&](int64_t target, int64_t, int64_t term, bool is_center, bool label) {
+    cbow_for_each_term(b, r, [&](int64_t q) { return cbow_row_is_valid(b, q); }, [&](int64_t target, int64_t, int64_t term, bool is_center, bool label) {
       const T* u = w.output + target * w.output_stride;
       const T score = warp_dot(h, u, d, slot.lane);
       (is_center ? pos : neg) += bce_with_logits(score, label);
@@ -104,22 +73,22 @@ __global__ void cbow_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows) return;
   const int64_t r = slot.row;
-  if (!row_is_valid(b, r)) return;
+  if (!cbow_row_is_valid(b, r)) return;
   const T* gh_pos = saved.grad_h_pos + r * d;
   const T* gh_neg = saved.grad_h_neg + r * d;
   int64_t n_context = 0;
-  for (int64_t j = 0; j < b.context_size; ++j) n_context += !is_pad(b, b.context[r * b.context_size + j]);
+  for (int64_t j = 0; j < b.context_size; ++j) n_context += !is_padding(b, b.context[r * b.context_size + j]);
   const T share = T(1) / static_cast<T>(n_context);
   for (int64_t j = 0; j < b.context_size; ++j) {
     const int64_t ci = r * b.context_size + j, c = b.context[ci];
-    if (is_pad(b, c)) continue;
+    if (is_padding(b, c)) continue;
     T* row = grad_input.rows + (slots.context ? slots.context[ci] : c) * grad_input.stride;
     for (int64_t i = slot.lane; i < d; i += kWarp)
       atomicAdd(row + i, share * (grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i]));
   }
   const T* coef = saved.coef + r * saved.terms_per_row;
   const T* h = saved.hidden + r * d;
-  for_each_target(b, r, [&](int64_t target, int64_t position, int64_t term, bool is_center, bool) {
+  cbow_for_each_term(b, r, [&](int64_t q) { return cbow_row_is_valid(b, q); }, [&](int64_t target, int64_t position, int64_t term, bool is_center, bool) {
     const int64_t* slot_of = is_center ? slots.center : slots.negative;
     const int64_t row = slot_of ? slot_of[position] : target;
     warp_atomic_axpy((is_center ? grad_pos[r] : grad_neg[r]) * coef[term], h,
@@ -133,7 +102,7 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows) return;
   const int64_t r = slot.row, d = w.dim;
-  if (is_pad(b, b.center[r])) return;
+  if (is_padding(b, b.center[r])) return;
   T* h = reinterpret_cast<T*>(shared_bytes) + slot.warp_in_block * (2 * d + 1 + b.negatives);
   T* gh = h + d;
   T* coef = gh + d;
@@ -142,7 +111,7 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
   warp_fill(T(0), gh, d, slot.lane);
   T row_loss = 0;
   int64_t n = 0;
-  for_each_target(b, r, [&](int64_t target, int64_t, int64_t, bool, bool label) {
+  cbow_for_each_term(b, r, [&](int64_t q) { return cbow_row_is_valid(b, q); }, [&](int64_t target, int64_t, int64_t, bool, bool label) {
     const T* u = w.output + target * w.output_stride;
     const T score = warp_dot(h, u, d, slot.lane);
     row_loss += bce_with_logits(score, label);
@@ -153,14 +122,14 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
   });
   __syncwarp();
   n = 0;
-  for_each_target(b, r, [&](int64_t target, int64_t, int64_t, bool, bool) {
+  cbow_for_each_term(b, r, [&](int64_t q) { return cbow_row_is_valid(b, q); }, [&](int64_t target, int64_t, int64_t, bool, bool) {
     warp_axpy(coef[n++], h, w.output + target * w.output_stride, d, slot.lane);
     __syncwarp();
   });
   const T share = exact_context_gradient ? T(1) / static_cast<T>(n_context) : T(1);
   for (int64_t j = 0; j < b.context_size; ++j) {
     const int64_t c = b.context[r * b.context_size + j];
-    if (is_pad(b, c)) continue;
+    if (is_padding(b, c)) continue;
     warp_axpy(share, gh, w.input + c * w.input_stride, d, slot.lane);
     __syncwarp();
   }

@@ -1,46 +1,12 @@
 #include "sgns.h"
 
 #include "cuda/warp_ops.cuh"
+#include "ns_terms.h"
 #include "w2v_math.h"
 
 namespace w2v::cuda {
 
 namespace {
-
-// Index arithmetic for one skip-gram batch (as in cpu/sgns_cpu.cpp).
-template <typename I>
-struct SgnsLayout {
-  NsBatch<I> b;
-  __device__ int64_t context_at(int64_t r, int64_t j) const { return r * b.context_size + j; }
-  __device__ int64_t negative_at(int64_t r, int64_t j, int64_t k) const {
-    return b.negatives_per_context ? (r * b.context_size + j) * b.negatives + k : r * b.negatives + k;
-  }
-  __device__ bool is_pad(int64_t index) const { return index == b.padding_idx; }
-};
-
-// Calls visit(target, position in its index array, term, positive) for every term of row
-// r that takes part, in SavedGrad term order (as cpu/sgns_cpu.cpp's for_each_term).
-template <typename I, typename Visit>
-__device__ __forceinline__ void for_each_target(const SgnsLayout<I>& at, int64_t r, Visit&& visit) {
-  const NsBatch<I>& b = at.b;
-  const int64_t C = b.context_size;
-  for (int64_t j = 0; j < C; ++j) {
-    const int64_t ci = at.context_at(r, j), c = b.context[ci];
-    if (at.is_pad(c)) continue;
-    visit(c, ci, j, true);
-    if (!b.negatives_per_context) continue;
-    for (int64_t k = 0; k < b.negatives; ++k) {
-      const int64_t ni = at.negative_at(r, j, k), n = b.negative[ni];
-      if (!at.is_pad(n)) visit(n, ni, C + j * b.negatives + k, false);
-    }
-  }
-  if (!b.negatives_per_context) {
-    for (int64_t k = 0; k < b.negatives; ++k) {
-      const int64_t ni = at.negative_at(r, 0, k), n = b.negative[ni];
-      if (!at.is_pad(n)) visit(n, ni, C + k, false);
-    }
-  }
-}
 
 // One warp per row. With saved.coef set, also the row's coefficients, the two halves of
 // grad_h (each lane its own elements) and h.
@@ -63,7 +29,7 @@ __global__ void sgns_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_los
   if (!at.is_pad(b.center[r])) {
     const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;
     if (keep) warp_axpy(T(1), h, hidden, d, slot.lane);
-    for_each_target(at, r, [&](int64_t target, int64_t, int64_t term, bool positive) {
+    sgns_for_each_term(at, r, [&](int64_t target, int64_t, int64_t term, bool positive) {
       const T* u = w.output + target * w.output_stride;
       const T score = warp_dot(h, u, d, slot.lane);
       (positive ? pos : neg) += bce_with_logits(score, positive);
@@ -95,7 +61,7 @@ __global__ void sgns_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
   for (int64_t i = slot.lane; i < d; i += kWarp) atomicAdd(in_row + i, grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i]);
   const T* coef = saved.coef + r * saved.terms_per_row;
   const T* h = saved.hidden + r * d;
-  for_each_target(at, r, [&](int64_t target, int64_t position, int64_t term, bool positive) {
+  sgns_for_each_term(at, r, [&](int64_t target, int64_t position, int64_t term, bool positive) {
     const int64_t* slot_of = positive ? slots.context : slots.negative;
     const int64_t row = slot_of ? slot_of[position] : target;
     warp_atomic_axpy((positive ? grad_pos[r] : grad_neg[r]) * coef[term], h,
@@ -157,7 +123,7 @@ __global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, T* 
     }
   } else {
     update([&](auto&& visit) {
-      for_each_target(at, r, [&](int64_t t, int64_t, int64_t, bool positive) { visit(t, positive); });
+      sgns_for_each_term(at, r, [&](int64_t t, int64_t, int64_t, bool positive) { visit(t, positive); });
     });
   }
   if (slot.lane == 0) atomicAdd(loss, row_loss);
