@@ -198,21 +198,27 @@ sgns_forward = define_ops(SGNS)
 cbow_ns_forward = define_ops(CBOW_NS)
 
 
-@torch.library.custom_op("w2v_ext::sgns_sgd_step_", mutates_args=("input_weight", "output_weight"))
-def sgns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
-                   negative: Tensor, lr: float, padding_idx: int) -> Tensor:
+def _sgd_step(model: Model, input_weight, output_weight, center, context, negative, lr, padding_idx, **extra):
+    """The step ops' body: checks, then the model's fused step kernel; the summed loss."""
     with _views.device_guard(center):
         kernels = _views.kernels_for(center)
         launch = _views.launch_args(center)
         _checks.check_learning_rate(lr)
         tied = input_weight if output_weight is None else output_weight
-        check_ranges(SGNS, kernels, input_weight, tied, center, context, negative, padding_idx, launch)
+        check_ranges(model, kernels, input_weight, tied, center, context, negative, padding_idx, launch)
         loss = _views.new_step_loss(input_weight, center.size(0))
         if center.size(0) > 0:
-            kernels.sgns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
-                                  batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
-                                  lr=lr, loss=loss.data_ptr(), **launch)
+            getattr(kernels, f"{model.name}_sgd_step")(
+                weights=_views.embedding_pair(kernels, input_weight, output_weight),
+                batch=_views.ns_batch(kernels, center, context, negative, padding_idx), lr=lr,
+                loss=loss.data_ptr(), **extra, **launch)
         return loss
+
+
+@torch.library.custom_op("w2v_ext::sgns_sgd_step_", mutates_args=("input_weight", "output_weight"))
+def sgns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
+                   negative: Tensor, lr: float, padding_idx: int) -> Tensor:
+    return _sgd_step(SGNS, input_weight, output_weight, center, context, negative, lr, padding_idx)
 
 
 @sgns_sgd_step_.register_fake
@@ -223,19 +229,8 @@ def _(input_weight, output_weight, center, context, negative, lr, padding_idx):
 @torch.library.custom_op("w2v_ext::cbow_ns_sgd_step_", mutates_args=("input_weight", "output_weight"))
 def cbow_ns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
                       negative: Tensor, lr: float, padding_idx: int, exact_context_gradient: bool) -> Tensor:
-    with _views.device_guard(center):
-        kernels = _views.kernels_for(center)
-        launch = _views.launch_args(center)
-        _checks.check_learning_rate(lr)
-        tied = input_weight if output_weight is None else output_weight
-        check_ranges(CBOW_NS, kernels, input_weight, tied, center, context, negative, padding_idx, launch)
-        loss = _views.new_step_loss(input_weight, center.size(0))
-        if center.size(0) > 0:
-            kernels.cbow_ns_sgd_step(weights=_views.embedding_pair(kernels, input_weight, output_weight),
-                                     batch=_views.ns_batch(kernels, center, context, negative, padding_idx),
-                                     lr=lr, exact_context_gradient=exact_context_gradient, loss=loss.data_ptr(),
-                                     **launch)
-        return loss
+    return _sgd_step(CBOW_NS, input_weight, output_weight, center, context, negative, lr, padding_idx,
+                     exact_context_gradient=exact_context_gradient)
 
 
 @cbow_ns_sgd_step_.register_fake
