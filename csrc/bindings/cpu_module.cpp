@@ -4,6 +4,8 @@
 
 #include "bindings/erased_views.h"
 #include "cbow_ns.h"
+#include "bindings/numpy_util.h"
+#include "compact_rows.h"
 #include "index_check.h"
 #include "sgns.h"
 
@@ -24,6 +26,23 @@ int64_t check_index_range(const std::string& index_dtype, uintptr_t data, int64_
   if (parse_index(index_dtype) == Index::i32)
     return cpu::first_index_out_of_range(reinterpret_cast<const int32_t*>(data), numel, rows, padding_idx, threads);
   return cpu::first_index_out_of_range(reinterpret_cast<const int64_t*>(data), numel, rows, padding_idx, threads);
+}
+
+// Returns the sorted unique kept rows as a numpy array; slots (int64, numel entries) is
+// written in place.
+pybind11::array_t<int64_t> compact_rows(const std::string& index_dtype, uintptr_t index, uintptr_t keep,
+                                        int64_t numel, uintptr_t slots) {
+  std::vector<int64_t> rows;
+  {
+    py::gil_scoped_release release;
+    auto* out = reinterpret_cast<int64_t*>(slots);
+    const auto* mask = reinterpret_cast<const bool*>(keep);
+    if (parse_index(index_dtype) == Index::i32)
+      cpu::compact_rows(reinterpret_cast<const int32_t*>(index), mask, numel, &rows, out);
+    else
+      cpu::compact_rows(reinterpret_cast<const int64_t*>(index), mask, numel, &rows, out);
+  }
+  return to_numpy(std::move(rows));
 }
 
 template <bool Cbow>
@@ -86,6 +105,8 @@ PYBIND11_MODULE(_w2v_cpu, m) {
   bind_corpus(m);
   bind_train(m);
   const auto release = py::call_guard<py::gil_scoped_release>();
+  m.def("compact_rows", &compact_rows, py::arg("index_dtype"), py::arg("index"), py::arg("keep"), py::arg("numel"),
+        py::arg("slots"));
   m.def("check_index_range", &check_index_range, release, py::arg("index_dtype"), py::arg("data"),
         py::arg("numel"), py::arg("rows"), py::arg("padding_idx"), py::arg("threads"));
   for (const bool cbow : {false, true}) {

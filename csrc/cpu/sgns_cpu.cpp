@@ -28,7 +28,8 @@ W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
     if (keep) {
       coef = saved.coef + r * per_row, gh_pos = saved.grad_h_pos + r * d;
       gh_neg = saved.grad_h_neg + r * d, hidden = saved.hidden + r * d;
-      fill_zero(coef, per_row), fill_zero(gh_pos, d), fill_zero(gh_neg, d), fill_zero(hidden, d);
+      fill_zero(coef, per_row), fill_zero(gh_pos, d), fill_zero(gh_neg, d);
+      if (at.is_pad(b.center[r])) fill_zero(hidden, d);
     }
     if (!at.is_pad(b.center[r])) {
       const T* h = w.input + static_cast<int64_t>(b.center[r]) * w.input_stride;

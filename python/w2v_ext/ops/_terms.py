@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from .. import _native
+
 
 def sgns_masks(center, context, negative, padding_idx: int):
     """(row [B], context [B, C], negative [B, K] or [B, C, K]) boolean masks."""
@@ -61,12 +63,20 @@ def compact_rows(indices, masks):
     """Unique rows addressed by the masked entries of several index tensors.
 
     Returns (rows [U] sorted int64, slots) where slots[i] has indices[i]'s shape and
-    gives each taking-part entry its position in rows (-1 elsewhere).
+    gives each taking-part entry its position in rows (-1 elsewhere). On the CPU a
+    native radix sort does it in linear time; elsewhere torch.unique.
     """
-    flat = torch.cat([t.reshape(-1).to(torch.int64) for t in indices])
+    flat = torch.cat([t.reshape(-1) for t in indices])
     keep = torch.cat([m.reshape(-1) for m in masks])
-    rows, inverse = torch.unique(flat[keep], sorted=True, return_inverse=True)
-    slots = torch.full_like(flat, -1)
-    slots[keep] = inverse
+    if flat.device.type == "cpu":
+        slots = torch.empty(flat.numel(), dtype=torch.int64)
+        rows = torch.from_numpy(_native.cpu.compact_rows(
+            index_dtype=str(flat.dtype).removeprefix("torch."), index=flat.data_ptr(), keep=keep.data_ptr(),
+            numel=flat.numel(), slots=slots.data_ptr()))
+    else:
+        flat = flat.to(torch.int64)
+        rows, inverse = torch.unique(flat[keep], sorted=True, return_inverse=True)
+        slots = torch.full_like(flat, -1)
+        slots[keep] = inverse
     parts = slots.split([t.numel() for t in indices])
     return rows, [p.view(t.shape) for p, t in zip(parts, indices)]
