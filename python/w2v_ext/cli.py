@@ -2,11 +2,13 @@
 
     w2v-ext demo [--output-dir DIR]           train on the shipped sample, show neighbours, analogies, plots
     w2v-ext train CORPUS -o OUT [options]     train vectors (see `w2v-ext train --help`)
+    torchrun --nproc-per-node N -m w2v_ext train CORPUS -o OUT [options]   ... on N processes (data parallel)
     w2v-ext eval VECTORS --analogies FILE --pairs FILE
     w2v-ext similar VECTORS WORD [--topn 10]
     w2v-ext plot VECTORS --words W1,W2,... -o words.png      (or --neighbours WORD)
 
-Errors print one line (the traceback with --verbose). Never imports torch.
+Errors print one line (the traceback with --verbose). Never imports torch, except for
+distributed training (train --distributed, or launched by torchrun with WORLD_SIZE > 1).
 """
 from __future__ import annotations
 
@@ -102,6 +104,21 @@ def _add_train(sub) -> None:
     p.add_argument("--device", default="cpu",
                    help="cpu, or cuda / cuda:N: train on a GPU (the corpus is read on the CPU, the tables stay on "
                         "the device)")
+    dist = p.add_argument_group(
+        "distributed training",
+        "data parallel over torch.distributed (gloo on the CPU, NCCL with --device cuda), launched with torchrun: "
+        "torchrun --nproc-per-node N -m w2v_ext train ... Each process trains its shard of the corpus; the weights "
+        "are averaged every --sync-words words per process and at the end of every epoch. Only rank 0 prints and "
+        "writes files.")
+    dist.add_argument("--distributed", action="store_true",
+                      help="train data-parallel (on by itself when torchrun starts several processes)")
+    dist.add_argument("--sync-words", type=_positive_int, default=1_000_000,
+                      help="words each process trains between two weight averages")
+    dist.add_argument("--dist-alpha-scale", type=_positive_float, default=None,
+                      help="each process trains at alpha x this (default: the number of processes; averaging N "
+                           "copies divides each update by N)")
+    dist.add_argument("--dist-timeout", type=_positive_float, default=300.0,
+                      help="seconds a process waits for the others at a collective before failing")
     p.add_argument("--save-model", default=None,
                    help="also write the native model (weights, vocabulary, training position) here")
     p.add_argument("--resume", default=None, help="continue training a native model file (its settings win)")
@@ -229,26 +246,55 @@ def _check_image_output(path: str) -> None:
 
 
 def _train(args) -> int:
+    from . import distributed
+    if not (args.distributed or distributed.launched()):
+        return _train_here(args, None)
+    dp = distributed.data_parallel(args.device, args.dist_timeout)   # starts the process group
+    args.rank = dp.rank
+    try:
+        return _train_here(args, dp)
+    finally:
+        distributed.shutdown()
+
+
+def _train_here(args, dp) -> int:
+    """Train in this process: alone (dp None) or as one rank of a distributed run (only
+    rank 0 checks and writes the outputs and prints)."""
     from .trainer import Word2Vec
-    _check_output(args.output)
-    if args.save_model:
-        _check_output(args.save_model)
+    rank0 = dp is None or dp.rank == 0
+
+    def check_outputs():
+        if not rank0:
+            return
+        _check_output(args.output)
+        if args.save_model:
+            _check_output(args.save_model)
+        if args.curve:
+            _check_image_output(args.curve)
+
+    if dp is None:
+        check_outputs()
+    else:   # every rank fails together, with rank 0's message
+        dp.agree(check_outputs, "the output checks")
     records: List[dict] = []
-    if args.curve:
-        _check_image_output(args.curve)
     corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
-    progress = not args.quiet
+    progress = not args.quiet and rank0
     if args.resume:
         model = Word2Vec.load(args.resume, progress=progress)
+        model.distributed, model.dist_timeout = dp is not None, args.dist_timeout
     else:
         model = Word2Vec(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
                          sample=args.sample, min_count=args.min_count, epochs=args.epochs, threads=args.threads,
                          alpha=args.alpha, seed=args.seed, max_vocab_size=args.max_vocab_size,
                          max_final_vocab=args.max_final_vocab, cbow_mean=not args.cbow_sum,
                          shared_negatives=not args.per_pair_negatives, tokenizer=args.tokenizer, device=args.device,
-                         progress=progress)
-    log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+                         sync_words=args.sync_words, dist_alpha_scale=args.dist_alpha_scale, progress=progress,
+                         distributed=dp is not None, dist_timeout=args.dist_timeout)
+    log = (lambda msg: None) if not progress else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()
+    if dp is not None:
+        log(f"distributed: {dp.world} processes ({dp.backend}), weights averaged every "
+            f"{model.settings.sync_words:,} words per process")
     if not args.resume:
         model.build_vocab(corpus)
         log(f"vocabulary: {len(model.vocab)} words, {model.vocab.total} occurrences "
@@ -259,8 +305,9 @@ def _train(args) -> int:
     except KeyboardInterrupt:
         interrupted = True
         stats = None
-    _save(model, args, log)
-    if args.curve and records:
+    if rank0:
+        _save(model, args, log)
+    if args.curve and records and rank0:
         from .plot import plot_training_curve
         plot_training_curve(records, args.curve)
         log(f"wrote {args.curve}")
@@ -268,8 +315,12 @@ def _train(args) -> int:
         log(f"interrupted at {100 * model.words_done / max(model.words_planned, 1):.1f}%: saved what was trained"
             + (f"; resume with --resume {args.save_model}" if args.save_model else ""))
         return EXIT_INTERRUPTED
-    log(f"trained {stats['corpus_words']} words in {stats['seconds']:.2f}s ({stats['words_per_s'] / 1e6:.3f}M "
-        f"words/s); total {time.perf_counter() - start:.2f}s")
+    where = "" if dp is None else f" on {dp.world} processes"
+    log(f"trained {stats['corpus_words']} words{where} in {stats['seconds']:.2f}s "
+        f"({stats['words_per_s'] / 1e6:.3f}M words/s); total {time.perf_counter() - start:.2f}s")
+    if dp is not None:
+        log(f"syncs: {dp.syncs} weight averages of {dp.sync_bytes / 1e6:.1f} MB, {dp.sync_seconds:.2f}s on rank 0 "
+            f"(waiting for the other ranks included)")
     return 0
 
 
@@ -370,7 +421,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.verbose:
             raise
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"w2v-ext {args.command}: error: {message}", file=sys.stderr)
+        rank = getattr(args, "rank", None)
+        where = "" if rank is None else f" (rank {rank})"
+        print(f"w2v-ext {args.command}{where}: error: {message}", file=sys.stderr)
         return EXIT_ERROR
 
 

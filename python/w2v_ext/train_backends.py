@@ -19,11 +19,15 @@ def parse_device(device: str) -> Optional[int]:
     raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
 
 
-def native_settings(kernels, model, architecture: int, loss_every: int):
+def native_settings(kernels, model, architecture: int, loss_every: int, seed: Optional[int] = None,
+                    alpha: Optional[float] = None):
+    """The kernels' TrainSettings; `seed` and `alpha` replace the settings' (a
+    data-parallel rank's own stream of random draws and its learning rate)."""
     s = model.settings
     return kernels.TrainSettings(architecture=architecture, window=s.window, negative=s.negative,
-                                 alpha=s.start_alpha, cbow_mean=s.cbow_mean, shared_negatives=s.shared_negatives,
-                                 seed=s.seed, loss_every=loss_every)
+                                 alpha=s.start_alpha if alpha is None else alpha, cbow_mean=s.cbow_mean,
+                                 shared_negatives=s.shared_negatives,
+                                 seed=s.seed if seed is None else seed, loss_every=loss_every)
 
 
 class CpuBackend:
@@ -40,6 +44,12 @@ class CpuBackend:
                                        self.settings, ids, ends, epoch, position, float(words_done),
                                        float(words_total), self.threads)
 
+    def pull(self) -> None:
+        """Make the model's tables current (they always are here)."""
+
+    def push(self) -> None:
+        """Train on from the model's tables (changed in place: nothing to do here)."""
+
     def close(self) -> None:
         pass
 
@@ -47,7 +57,8 @@ class CpuBackend:
 class CudaBackend:
     """Trains on the GPU; the model's tables are updated when close() is called."""
 
-    def __init__(self, model, architecture, loss_every, keep, accept, alias, device_index: int, block_bytes: int):
+    def __init__(self, model, architecture, loss_every, keep, accept, alias, device_index: int, block_bytes: int,
+                 seed: Optional[int] = None, alpha: Optional[float] = None):
         cuda = _native.cuda
         if cuda is None:
             raise RuntimeError("device='cuda' needs the CUDA module, which this build of w2v_ext lacks (no CUDA "
@@ -59,8 +70,8 @@ class CudaBackend:
             raise ValueError("device='cuda' trains skip-gram with negatives shared across each window; "
                              "shared_negatives=False (word2vec.c's per-pair negatives) is CPU-only")
         self.model, self.block_bytes = model, block_bytes
-        self.alpha = model.settings.start_alpha
-        settings = native_settings(cuda, model, architecture, loss_every)
+        self.alpha = model.settings.start_alpha if alpha is None else alpha
+        settings = native_settings(cuda, model, architecture, loss_every, seed, self.alpha)
         self.trainer = cuda.DeviceTrainer(input_init=model.input_table, dim=model.settings.dim,
                                           keep_threshold=keep, noise_accept=accept, noise_alias=alias,
                                           settings=settings, device=device_index)
@@ -75,15 +86,28 @@ class CudaBackend:
         stats["alpha"] = max(rate, self.alpha * 1e-4)
         return stats
 
+    def pull(self) -> None:
+        """Copy the device's tables into the model's (data-parallel averaging)."""
+        self.trainer.download(self.model.input_table, self.model.output_table)
+
+    def push(self) -> None:
+        """Replace the device's tables with the model's (after averaging)."""
+        self.trainer.upload(self.model.input_table, self.model.output_table)
+
     def close(self) -> None:
         self.trainer.download(self.model.input_table, self.model.output_table)
 
 
-def make_backend(model, architecture: int, loss_every: int, keep, accept, alias, block_bytes: int):
+def make_backend(model, architecture: int, loss_every: int, keep, accept, alias, block_bytes: int, *,
+                 threads: Optional[int] = None, seed: Optional[int] = None, alpha: Optional[float] = None,
+                 device_index: Optional[int] = None):
     """The backend for model.settings.device. The GPU reads 8x bigger blocks of corpus
-    text: it wants many sentences per launch."""
+    text: it wants many sentences per launch. `threads`, `seed`, `alpha` and
+    `device_index` replace the settings' (a data-parallel rank's share of the cores, its
+    own random draws, its learning rate, cuda:LOCAL_RANK)."""
     index = parse_device(model.settings.device)
     if index is None:
-        settings = native_settings(_native.cpu, model, architecture, loss_every)
-        return CpuBackend(model, settings, keep, accept, alias, model.settings.thread_count, block_bytes)
-    return CudaBackend(model, architecture, loss_every, keep, accept, alias, index, 8 * block_bytes)
+        settings = native_settings(_native.cpu, model, architecture, loss_every, seed, alpha)
+        return CpuBackend(model, settings, keep, accept, alias, threads or model.settings.thread_count, block_bytes)
+    index = index if device_index is None else device_index
+    return CudaBackend(model, architecture, loss_every, keep, accept, alias, index, 8 * block_bytes, seed, alpha)

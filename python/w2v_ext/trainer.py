@@ -14,7 +14,8 @@ negatives across a centre word's window and updates the window as one small matr
 product (pWord2Vec's HogBatch); `shared_negatives=False` gives word2vec.c's per-pair
 negatives. Threads update the weights without locks (Hogwild). With one thread and a
 fixed seed the vectors are identical from run to run, and do not depend on how the
-corpus is split into blocks. Never imports torch.
+corpus is split into blocks. Never imports torch, unless distributed training is
+asked for (`distributed=True`, or a torchrun launch; see w2v_ext.distributed).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from . import _native, sampling, train_backends
+from . import distributed as _distributed
 from .corpus import BLOCK_BYTES, Corpus, CorpusError
 from .progress import Progress
 from .vocab import Vocabulary, build_vocabulary
@@ -58,12 +60,14 @@ class Settings:
     max_sentence_length: int = 1000    # word2vec.c's MAX_SENTENCE_LENGTH
     tokenizer: str = "whitespace"      # or "regex": the tutorial's lower-case \b\w+\b|[,.!?]
     device: str = "cpu"                # "cpu", or "cuda" / "cuda:N" for the GPU trainer
+    sync_words: int = 1_000_000        # distributed training: words each rank trains between weight averages
+    dist_alpha_scale: Optional[float] = None  # distributed: each rank's alpha = alpha x this (None: the world size)
 
     def validate(self) -> None:
         """Raise ValueError naming the first setting out of range."""
         if self.model not in ARCHITECTURES:
             raise ValueError(f"model must be 'sg' or 'cbow', got {self.model!r}")
-        for name in ("dim", "window", "epochs", "min_count", "max_sentence_length"):
+        for name in ("dim", "window", "epochs", "min_count", "max_sentence_length", "sync_words"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -72,8 +76,10 @@ class Settings:
                              f"noise word), got {self.negative!r}")
         if not (isinstance(self.sample, (int, float)) and self.sample >= 0):
             raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample!r}")
-        if self.alpha is not None and not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
-            raise ValueError(f"alpha must be > 0, got {self.alpha!r}")
+        for name in ("alpha", "dist_alpha_scale"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+                raise ValueError(f"{name} must be > 0, got {value!r}")
         if not isinstance(self.threads, (int, np.integer)) or self.threads < 0:
             raise ValueError(f"threads must be >= 0 (0: every core), got {self.threads!r}")
         for name in ("max_vocab_size", "max_final_vocab"):
@@ -103,12 +109,24 @@ class Word2Vec:
     a list of paths, or a re-iterable of token lists. `settings` are the fields of
     :class:`Settings`. `callbacks` are called after every epoch and `block_callbacks`
     after every block of about 8 MB of corpus text (see train()).
+
+    `distributed`: data-parallel training over torch.distributed, one process per rank
+    (launched with torchrun; see w2v_ext.distributed): True, False, or None to follow the
+    environment (on when torchrun started several processes, WORLD_SIZE > 1). Each rank
+    counts and trains its shard of the corpus and the weights are averaged every
+    `sync_words` words per rank; every rank ends with the same vocabulary and weights,
+    only rank 0 shows progress, and save() writes only on rank 0. `dist_timeout`:
+    seconds a collective waits for the other ranks before failing.
     """
 
     def __init__(self, corpus=None, *, progress: bool = True, callbacks: Sequence[Callable] = (),
-                 block_callbacks: Sequence[Callable] = (), **settings):
+                 block_callbacks: Sequence[Callable] = (), distributed: Optional[bool] = None,
+                 dist_timeout: float = _distributed.DEFAULT_TIMEOUT, **settings):
         self.settings = Settings(**settings)
         self.settings.validate()
+        self.distributed = distributed
+        self.dist_timeout = dist_timeout
+        self.rank = 0              # this process's rank in a distributed run
         self.progress = progress
         self.callbacks = list(callbacks)
         self.block_callbacks = list(block_callbacks)
@@ -130,13 +148,32 @@ class Word2Vec:
     def _corpus(self, corpus) -> Corpus:
         return corpus if isinstance(corpus, Corpus) else Corpus(corpus, tokenizer=self.settings.tokenizer)
 
+    def _data_parallel(self):
+        """The distributed run's DataParallel (its process group starts on first use), or
+        None for a single process."""
+        wanted = _distributed.launched() if self.distributed is None else self.distributed
+        if not wanted:
+            return None
+        dp = _distributed.data_parallel(self.settings.device, self.dist_timeout)
+        self.rank = dp.rank
+        return dp
+
+    def _threads(self, dp) -> int:
+        return self.settings.threads or (dp.default_threads() if dp is not None else self.settings.thread_count)
+
     def build_vocab(self, corpus) -> "Word2Vec":
         """Count the corpus, keep the words seen min_count times, and initialise the
-        weights as word2vec.c does (input uniform in +-0.5/dim, output zero)."""
+        weights as word2vec.c does (input uniform in +-0.5/dim, output zero). In a
+        distributed run each rank counts its shard and the counts are merged."""
         s = self.settings
         t0 = time.perf_counter()
-        vocab = build_vocabulary(self._corpus(corpus), s.min_count, s.max_vocab_size, s.max_final_vocab,
-                                 s.thread_count)
+        dp = self._data_parallel()
+        if dp is None:
+            vocab = build_vocabulary(self._corpus(corpus), s.min_count, s.max_vocab_size, s.max_final_vocab,
+                                     s.thread_count)
+        else:
+            vocab = dp.build_vocabulary(self._corpus(corpus), s.min_count, s.max_vocab_size, s.max_final_vocab,
+                                        self._threads(dp))
         self.set_vocabulary(vocab)
         self.vocab_seconds = time.perf_counter() - t0
         return self
@@ -210,10 +247,17 @@ class Word2Vec:
         training thread, between native calls: keep them quick. Ctrl-C stops after the
         block in progress and raises KeyboardInterrupt with the model holding what was
         trained. Returns the session's stats (words, seconds, words/s, loss).
+
+        In a distributed run every rank trains its shard, the weights are averaged every
+        `sync_words` words per rank and at the end of every epoch; the stats, the
+        history and the position are global (the same on every rank), callbacks run on
+        every rank (a block record is the rank's own block, its words/s times the world
+        size), and Ctrl-C stops all ranks together at the next sync.
         """
         self._require_vocab()
         s = self.settings
         corpus = self._corpus(corpus)
+        dp = self._data_parallel()
         per_epoch = self.vocab.total
         if self.words_planned == 0 or self.finished:
             epochs = s.epochs if epochs is None else int(epochs)
@@ -226,30 +270,41 @@ class Word2Vec:
         epochs = self.epochs_planned
         keep = sampling.keep_thresholds(self.vocab.counts, s.sample)
         accept, alias = sampling.noise_table(self.vocab.counts)
-        backend = train_backends.make_backend(self, ARCHITECTURES[s.model], LOSS_EVERY, keep, accept, alias,
-                                              BLOCK_BYTES)
-        report = Progress(self.words_planned, enabled=self.progress if progress is None else progress)
+        if dp is not None:
+            dp.broadcast((self.input_table, self.output_table))   # every rank starts from rank 0's weights
+            corpus = dp.shard(corpus)
+        backend = train_backends.make_backend(
+            self, ARCHITECTURES[s.model], LOSS_EVERY, keep, accept, alias, BLOCK_BYTES, threads=self._threads(dp),
+            seed=None if dp is None else dp.rank_seed(s.seed), alpha=None if dp is None else dp.rank_alpha(s),
+            device_index=None if dp is None else dp.device_index)
+        enabled = (self.progress if progress is None else progress) and self.rank == 0
+        report = Progress(self.words_planned, enabled=enabled)
         hooks = list(self.callbacks) + list(callbacks)
         block_hooks = list(self.block_callbacks) + list(block_callbacks)
         session = {"words": 0, "corpus_words": 0, "seconds": 0.0, "loss_sum": 0.0, "loss_terms": 0}
         t0 = time.perf_counter()
         try:
-            with _DeferredInterrupt() as interrupt:
+            with _DeferredInterrupt(escalate=dp is None) as interrupt:
                 # The epoch count is kept apart from words_done: a corpus holding more vocabulary
                 # words than vocab.total (max_vocab_size pruning undercounts a word it dropped and
                 # saw again) must neither skip words of the next epoch nor whole epochs.
                 while self.epochs_done < epochs:
                     epoch = self.epochs_done
                     skip = self.epoch_position  # resuming inside an epoch
-                    stats = self._train_epoch(corpus, backend, epoch, skip,
-                                              per_epoch, epochs, report, session, t0, interrupt, block_hooks)
+                    if dp is None:
+                        stats = self._train_epoch(corpus, backend, epoch, skip, per_epoch, epochs, report,
+                                                  session, t0, interrupt, block_hooks)
+                    else:
+                        stats = _distributed.train_epoch(self, dp, corpus, backend, epoch, per_epoch, epochs,
+                                                           report, session, t0, interrupt, block_hooks)
                     # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
                     self.epochs_done, self.epoch_position = epoch + 1, 0
                     self.words_done = min(self.words_planned, (epoch + 1) * per_epoch)
                     self.history.append(stats)
                     for hook in hooks:
                         hook(self, stats)
-                    interrupt.check()
+                    if dp is None:  # distributed: Ctrl-C is handled at the syncs, by all ranks together
+                        interrupt.check()
         finally:
             backend.close()  # the GPU backend copies the tables back here, also on Ctrl-C
             session["seconds"] = time.perf_counter() - t0
@@ -269,10 +324,8 @@ class Word2Vec:
                 if position + n <= skip or n == 0:
                     position += n
                     continue
-                if position < skip:  # a resumed run: drop the sentences trained before the stop
-                    first = int(np.searchsorted(ends, skip - position, side="right"))
-                    offset = int(ends[first - 1]) if first > 0 else 0
-                    ids, ends, n, position = ids[offset:], ends[first:] - offset, n - offset, position + offset
+                ids, ends, position = _drop_trained(ids, ends, position, skip)
+                n = len(ids)
                 r = backend.train_block(ids, ends, epoch, position, self.words_done, self.words_planned)
                 position += n
                 self.epoch_position = position
@@ -319,9 +372,12 @@ class Word2Vec:
         """Save by extension: .bin word2vec binary, .txt/.vec word2vec text (the word
         vectors only; a further .gz/.bz2/.xz compresses them, e.g. vectors.txt.gz);
         anything else the native format (weights, vocabulary, settings and training
-        position; Word2Vec.load resumes from it). Written atomically."""
+        position; Word2Vec.load resumes from it). Written atomically. In a distributed
+        run only rank 0 writes (the ranks hold the same weights)."""
         from . import model_format
         self._require_vocab()
+        if self.rank != 0:
+            return
         kind = model_format.kind_of(path, binary)
         if kind == "native":
             model_format.save_model(path, self)
@@ -333,6 +389,16 @@ class Word2Vec:
         """Load a model saved in the native format."""
         from . import model_format
         return model_format.load_model(path, cls, progress=progress)
+
+
+def _drop_trained(ids, ends, position: int, skip: int):
+    """A resumed run: the block (ids, sentence ends) at `position` without the sentences
+    that end before `skip` (trained before the stop); returns (ids, ends, position)."""
+    if position >= skip:
+        return ids, ends, position
+    first = int(np.searchsorted(ends, skip - position, side="right"))
+    offset = int(ends[first - 1]) if first > 0 else 0
+    return ids[offset:], ends[first:] - offset, position + offset
 
 
 def padded_table(rows: int, dim: int) -> np.ndarray:
@@ -351,10 +417,14 @@ class _DeferredInterrupt:
     Python runs a signal handler only between bytecodes: without this, Ctrl-C during
     the native call surfaced right after it returned, before the trainer recorded the
     position, so a saved and resumed model trained that block twice. Only installed in
-    the main thread over Python's default handler (a handler of the caller's is kept)."""
+    the main thread over Python's default handler (a handler of the caller's is kept).
+    With escalate=False (distributed runs) a second Ctrl-C only sets the flag too: the
+    ranks stop together at their next sync, and torchrun sends every rank a SIGINT of
+    its own on top of the terminal's."""
 
-    def __init__(self):
+    def __init__(self, escalate: bool = True):
         self.pending = False
+        self.escalate = escalate
         self.previous = None
 
     def __enter__(self):
@@ -364,7 +434,7 @@ class _DeferredInterrupt:
         return self
 
     def _handle(self, signum, frame):
-        if self.pending:
+        if self.pending and self.escalate:
             raise KeyboardInterrupt
         self.pending = True
 

@@ -7,7 +7,7 @@ Words are byte strings in the corpus; here they are `str`, decoded from UTF-8 wi
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -111,3 +111,43 @@ def build_vocabulary(corpus: Corpus, min_count: int = 5, max_vocab_size: Optiona
         raise CorpusError(f"no word of the corpus occurs min_count={min_count} times (the most frequent "
                           f"occurs {int(top[0])} times in {counter.total_words} words); lower min_count")
     return Vocabulary.from_bytes(words, counts)
+
+
+# ---- vocabularies counted in parts (data-parallel training: one part per rank) ----------
+
+CountedWords = Tuple[bytes, np.ndarray, np.ndarray, int]
+
+
+def counted_words(counter) -> CountedWords:
+    """A WordCounter's table, compact and picklable: (the words' bytes concatenated,
+    [n] int64 word lengths, [n] int64 counts, words counted)."""
+    words, counts = counter.most_frequent(1, 0)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    return b"".join(words), lengths, np.asarray(counts, dtype=np.int64), int(counter.total_words)
+
+
+def merge_counted(parts: Sequence[CountedWords], min_count: int = 5, max_final_vocab: Optional[int] = None,
+                  what: str = "corpus") -> Vocabulary:
+    """The Vocabulary of the parts' summed counts, with min_count and max_final_vocab
+    applied after summing and words ordered as WordCounter.most_frequent orders them
+    (count descending, ties in byte order): the same as counting the whole corpus at
+    once, whatever the parts. Errors as build_vocabulary's."""
+    merged: Dict[bytes, int] = {}
+    for blob, lengths, counts, _ in parts:
+        ends = np.cumsum(lengths).tolist()
+        start = 0
+        for end, count in zip(ends, counts.tolist()):
+            word = blob[start:end]
+            merged[word] = merged.get(word, 0) + count
+            start = end
+    total_words = sum(part[3] for part in parts)
+    if total_words == 0:
+        raise CorpusError(f"corpus {what} contains no words")
+    kept = sorted(((w, c) for w, c in merged.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
+    if max_final_vocab:
+        kept = kept[:int(max_final_vocab)]
+    if not kept:
+        top = max(merged.values())
+        raise CorpusError(f"no word of the corpus occurs min_count={min_count} times (the most frequent "
+                          f"occurs {top} times in {total_words} words); lower min_count")
+    return Vocabulary.from_bytes([w for w, _ in kept], [c for _, c in kept])
