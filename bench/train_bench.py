@@ -9,7 +9,9 @@ saving binary vectors) and reports corpus words per second of that wall time, CP
 and peak RSS, then scores the vectors with `<shared>/bench/evaluate.py` (analogy
 accuracy over the 30000 most frequent words, WS-353 and SimLex-999 Spearman).
 
-Systems: w2v_ext (our CLI, `python -m w2v_ext train ...`), gensim and fasttext
+Systems: w2v_ext (our CLI, `python -m w2v_ext train ...`), w2v_ext_gensim_lr (the
+same with --min-alpha set to where gensim's learning rate actually ends: see
+GENSIM_LR_VARIANT below; run when gensim runs with 2+ threads), gensim and fasttext
 (PyPI; installed into bench/.peers-venv when missing), word2vec.c and pWord2Vec (only
 when the W2VC / PW2V environment variables name their binaries; pWord2Vec is
 skip-gram only). With --repeat N every system runs N times, interleaved (the order
@@ -40,7 +42,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
-ALL_SYSTEMS = ("w2v_ext", "gensim", "fasttext", "word2vec.c", "pWord2Vec")
+ALL_SYSTEMS = ("w2v_ext", "w2v_ext_gensim_lr", "gensim", "fasttext", "word2vec.c", "pWord2Vec")
+# gensim 4.4's corpus_file mode stops each worker's learning-rate clock at its share of
+# the words (word2vec_corpusfile.pyx: a worker trains while total_words <= expected_words
+# / workers, and get_next_alpha's progress is total_words / expected_words), so with W
+# workers the rate decays from alpha only to alpha - (alpha - min_alpha) / W. The
+# w2v_ext_gensim_lr row runs our trainer on that same schedule (--min-alpha).
+GENSIM_LR_VARIANT = "w2v_ext_gensim_lr"
 PIP_PEERS = {"gensim": "gensim", "fasttext": "fasttext-wheel"}   # peer -> PyPI package
 BINARY_PEERS = {"word2vec.c": "W2VC", "pWord2Vec": "PW2V"}       # peer -> environment variable
 DEFAULT_VENV = os.path.join(_common.BENCH_DIR, ".peers-venv")
@@ -120,12 +128,23 @@ def ensure_peer_python(args, wanted, notes):
     return py, versions
 
 
+def gensim_end_alpha(model: str, workers: int) -> float:
+    """Where gensim's corpus_file schedule ends with `workers` workers (run_peers gives
+    it alpha 0.025 / 0.05 and min_alpha = alpha * 1e-4)."""
+    alpha = 0.025 if model == "sg" else 0.05
+    return alpha - (alpha - alpha * 1e-4) / workers
+
+
 def run_one(args, run_peers, corpus, out_dir, system, model, env):
     """One system, one model, through run_peers.py. Returns its JSON record."""
+    peer = system
+    if system == GENSIM_LR_VARIANT:
+        peer = "w2v_ext"
+        env = dict(env, W2V_EXT_CMD=env["W2V_EXT_CMD"] + f" --min-alpha {gensim_end_alpha(model, args.threads):.6g}")
     cmd = [sys.executable, run_peers, corpus, "--model", model, "--dim", str(args.dim), "--window",
            str(args.window), "--negative", str(args.negative), "--sample", str(args.sample), "--min-count",
            str(args.min_count), "--epochs", str(args.epochs), "--threads", str(args.threads), "--binary", "1",
-           "--peers", system, "--eval-data", args.eval_data, "--out", out_dir]
+           "--peers", peer, "--eval-data", args.eval_data, "--out", out_dir]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=args.timeout)
     except subprocess.TimeoutExpired:
@@ -138,9 +157,9 @@ def run_one(args, run_peers, corpus, out_dir, system, model, env):
                 recs.append(json.loads(line))
             except ValueError:
                 pass
-    recs = [r for r in recs if r.get("peer") == system]
+    recs = [r for r in recs if r.get("peer") == peer]
     if recs:
-        return recs[-1]
+        return dict(recs[-1], peer=system)
     tail = (p.stderr or p.stdout or "no output").strip().splitlines()[-3:]
     return {"peer": system, "model": model, "error": f"run_peers exit {p.returncode}: " + " | ".join(tail)}
 
@@ -261,6 +280,9 @@ def main(argv=None) -> int:
                 notes.append(f"{peer} skipped: set {var} to its binary" + (f" ({path} is not executable)"
                                                                             if path else ""))
                 systems.remove(peer)
+    if GENSIM_LR_VARIANT in systems and (args.threads < 2 or "gensim" not in systems):
+        notes.append(f"{GENSIM_LR_VARIANT} not run: it matches gensim's schedule with 2+ workers")
+        systems.remove(GENSIM_LR_VARIANT)
     peer_py, peer_versions = ensure_peer_python(args, [s for s in systems if s in PIP_PEERS], notes)
     for peer in [s for s in systems if s in PIP_PEERS]:
         if peer_py is None or peer_versions.get(peer) in (None, "not importable", "unknown"):
@@ -359,8 +381,10 @@ def summarize(runs, models, args):
                 rec["error"] = a["error"]
             rec["settings"] = {k: getattr(args, k) for k in ("dim", "window", "negative", "sample", "min_count",
                                                              "epochs", "threads")}
-            if system == "w2v_ext":
+            if system in ("w2v_ext", GENSIM_LR_VARIANT):
                 rec["ours_args"] = args.ours_args
+                if system == GENSIM_LR_VARIANT:
+                    rec["min_alpha"] = round(gensim_end_alpha(model, args.threads), 8)
                 rec["targets"] = check_targets(rec, model)
             out.append(rec)
     return out
@@ -417,7 +441,7 @@ def render(args, results, models, notes, versions, started, elapsed, ours_cmd, c
              "words/s: corpus words x epochs per second of the whole process (vocabulary, training, saving). "
              "Analogy: 3CosAdd accuracy over the 30000 most frequent words; WS-353 / SimLex-999: Spearman. "
              "Scored by the shared evaluate.py.", "", table]
-    ours = [r for r in results if r["system"] == "w2v_ext" and "targets" in r]
+    ours = [r for r in results if "targets" in r]
     if ours:
         lines += ["## Targets (w2v_ext vs gensim in this run; not asserted)", ""]
         for r in ours:
@@ -427,7 +451,8 @@ def render(args, results, models, notes, versions, started, elapsed, ours_cmd, c
                      f"{_met(t['analogy'])}",
                      f"WS-353 {num(t['ws353']['value'], '+.4f')} ({t['ws353']['target']}): {_met(t['ws353'])}",
                      f"peak RSS {t['memory']['value_mb']} MB ({t['memory']['target']}): {_met(t['memory'])}"]
-            lines.append(f"- **{r['model']}**: " + "; ".join(parts))
+            who = "" if r["system"] == "w2v_ext" else f" ({r['system']}, --min-alpha {r['min_alpha']:g})"
+            lines.append(f"- **{r['model']}**{who}: " + "; ".join(parts))
         lines.append("")
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]

@@ -14,10 +14,17 @@ int64_t first_index_out_of_range(const I* index, int64_t n, int64_t rows, int64_
 
 namespace w2v::cuda {
 
-// Lowers *first_bad (device, caller-initialised to n) to the position of the first index
-// that is neither padding_idx nor in [0, rows).
+// The device's index-check state, two words: state[1] is the serial number of the op call
+// whose indices first failed a check (kNoIndexError: none), state[0] the smallest
+// (check << 56 | position) that call found. Checks run on the device without the host
+// waiting; every kernel of that call and of later calls sees the state set and skips
+// its work, until the host reads the state (raising IndexError) and resets it.
+constexpr unsigned long long kNoIndexError = ~0ull;
+
+// Records in `state` the entries of `index` (check number `check` of call `serial`)
+// that are neither padding_idx nor in [0, rows), unless another call's error is pending.
 template <typename I>
-void first_index_out_of_range(const I* index, int64_t n, int64_t rows, int64_t padding_idx,
-                              unsigned long long* first_bad, void* stream);
+void check_index_range(const I* index, int64_t n, int64_t rows, int64_t padding_idx, int check,
+                       unsigned long long serial, unsigned long long* state, void* stream);
 
 }  // namespace w2v::cuda

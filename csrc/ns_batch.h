@@ -33,6 +33,9 @@ struct NsBatch {
   bool negatives_per_context;  // skip-gram only: word2vec.c's K negatives for every context word
   bool in_batch_positives;     // CBOW only: every other row's centre is a label-0 target too
   int64_t padding_idx;
+  // CUDA: the device's index-check state (see index_check.h); while it records an error
+  // every kernel given this batch returns without touching memory. Null on the CPU.
+  const unsigned long long* index_error = nullptr;
 };
 
 // Where gradients go: a [count, dim] matrix. With the `slot` arrays null (dense), an

@@ -28,7 +28,8 @@ struct TrainSettings {
   Architecture architecture;
   int32_t window;            // maximum reach; each centre draws its own in [1, window]
   int32_t negative;          // noise words per centre (CBOW, shared skip-gram) or per pair
-  float alpha;               // starting learning rate; decays linearly to alpha * 1e-4
+  float alpha;               // starting learning rate, decaying linearly over the run ...
+  float min_alpha;           // ... to this (> 0), or 0: word2vec.c's decay to alpha * 1e-4
   bool cbow_mean;            // CBOW: h is the mean (true) or sum of the context vectors
   bool shared_negatives;     // skip-gram: one set of negatives per window (pWord2Vec's HogBatch) or per pair (word2vec.c)
   uint64_t seed;

@@ -115,10 +115,13 @@ W2V_HD bool keep_word(uint32_t threshold, uint64_t r) {
   return threshold == 0xffffffffu || static_cast<uint32_t>(r >> 32) < threshold;
 }
 
-// word2vec.c's learning rate: linear from `start` to start * 1e-4 over the whole run.
-W2V_HD float linear_learning_rate(float start, double words_done, double words_total) {
-  const double rate = start * (1.0 - words_done / (words_total + 1.0));
-  const double floor = start * 1e-4;
+// The learning rate after `words_done` of `words_total` words: linear from `start` to
+// `end` (gensim's alpha -> min_alpha) when end > 0; else word2vec.c's, linear from
+// `start` toward 0 and floored at start * 1e-4.
+W2V_HD float linear_learning_rate(float start, float end, double words_done, double words_total) {
+  const double progress = words_done / (words_total + 1.0);
+  const double rate = end > 0 ? start + (static_cast<double>(end) - start) * progress : start * (1.0 - progress);
+  const double floor = end > 0 ? static_cast<double>(end) : start * 1e-4;
   return static_cast<float>(rate < floor ? floor : rate);
 }
 

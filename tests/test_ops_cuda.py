@@ -92,17 +92,73 @@ def test_cuda_step_matches_sequential_reference(model_name, neg3d, gen):
     assert abs(float(loss) - ref_loss) < 1e-9 * max(1.0, abs(ref_loss))
 
 
-def test_cuda_index_out_of_range_raises(gen):
-    w = torch.randn(10, 4, device="cuda")
+def _bad_batch():
     c = torch.tensor([1, 2], device="cuda")
     x = torch.tensor([[3], [10]], device="cuda")
     n = torch.tensor([[5], [6]], device="cuda")
-    with pytest.raises(IndexError, match=r"context\[1, 0\] = 10 is out of range for output_weight"):
-        w2v_ext.sgns_loss(w, w, c, x, n)
-    before = w.clone()
-    with pytest.raises(IndexError):
-        w2v_ext.sgns_step_(w, w, c, x, n, 0.1)
-    assert torch.equal(w, before)
+    return c, x, n
+
+
+def test_cuda_index_out_of_range_raises_in_the_call_in_sync_mode(gen):
+    w = torch.randn(10, 4, device="cuda")
+    c, x, n = _bad_batch()
+    w2v_ext.set_sync_index_checks(True)
+    try:
+        with pytest.raises(IndexError, match=r"context\[1, 0\] = 10 is out of range for output_weight with 10 rows"):
+            w2v_ext.sgns_loss(w, w, c, x, n)
+        before = w.clone()
+        with pytest.raises(IndexError):
+            w2v_ext.sgns_step_(w, w, c, x, n, 0.1)
+        assert torch.equal(w, before)
+    finally:
+        w2v_ext.set_sync_index_checks(False)
+
+
+@pytest.mark.parametrize("op", ["step", "loss_sparse", "loss_dense", "cbow_step"])
+def test_cuda_index_out_of_range_raises_later_and_skips_the_work(op, gen):
+    """Without sync mode the bad call does not wait: the error surfaces at a later call or
+    at check_index_errors(), and neither the bad call nor the calls after it change a
+    weight or write out of bounds."""
+    w = torch.randn(10, 4, device="cuda", requires_grad=op.startswith("loss"))
+    c, x, n = _bad_batch()
+    x_ok = torch.tensor([[3], [4]], device="cuda")
+    before = w.detach().clone()
+
+    def run(context):
+        if op == "step":
+            return w2v_ext.sgns_step_(w, w, c, context, n, 0.1)
+        if op == "cbow_step":
+            return w2v_ext.cbow_ns_step_(w, w, c, context, n, 0.1)
+        loss = w2v_ext.sgns_loss(w, w, c, context, n, sparse=op == "loss_sparse")
+        grad, = torch.autograd.grad(loss, [w])
+        with torch.no_grad():
+            w.sub_(0.1 * (grad.to_dense() if grad.is_sparse else grad))
+        return loss
+
+    with pytest.raises(IndexError, match=r"context\[1, 0\] is out of range for output_weight with 10 rows.*"
+                                         r"earlier call"):
+        run(x)
+        for _ in range(3):
+            run(x_ok)
+        w2v_ext.check_index_errors()
+    torch.cuda.synchronize()
+    assert torch.equal(w.detach(), before)
+    run(x_ok)                       # the state was reset: calls work again
+    w2v_ext.check_index_errors()
+    assert not torch.equal(w.detach(), before)
+
+
+def test_cuda_index_checks_keep_a_bounded_backlog(gen):
+    from w2v_ext.ops import _cuda_index_errors as errors
+    w = torch.randn(50, 8, device="cuda")
+    c = torch.randint(0, 50, (64,), device="cuda")
+    x = torch.randint(0, 50, (64, 4), device="cuda")
+    n = torch.randint(0, 50, (64, 3), device="cuda")
+    for _ in range(errors.MAX_PENDING + 10):
+        w2v_ext.sgns_step_(w, w, c, x, n, 0.01)
+        assert len(errors.tracker_for(w.device).pending) <= errors.MAX_PENDING
+    w2v_ext.check_index_errors()
+    assert len(errors.tracker_for(w.device).pending) == 0
 
 
 def test_cuda_mixed_devices_raise():

@@ -218,15 +218,18 @@ def test_linear_learning_rate_formula():
     assert ref.linear_learning_rate(start, 10 * total, total) == np.float32(start * 1e-4)
 
 
-@pytest.mark.parametrize("model,alpha", [("sg", None), ("cbow", None), ("sg", 0.1)])
-def test_native_learning_rate_schedule(tmp_path, monkeypatch, model, alpha):
+@pytest.mark.parametrize("model,alpha,min_alpha", [("sg", None, None), ("cbow", None, None), ("sg", 0.1, None),
+                                                   ("cbow", 0.05, 0.02)])
+def test_native_learning_rate_schedule(tmp_path, monkeypatch, model, alpha, min_alpha):
     """The alpha train_chunk returns (the rate of its last sentence) follows
-    start * (1 - done / (total + 1)) over both epochs, from start down towards start * 1e-4."""
+    start * (1 - done / (total + 1)) over both epochs, from start down towards start * 1e-4;
+    with min_alpha, start + (min_alpha - start) * done / (total + 1)."""
     path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(2), 30, 120))
     monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 50)
     recorder = ChunkRecorder(_native.cpu.train_chunk)
     monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
-    m = Word2Vec(model=model, alpha=alpha, dim=8, min_count=1, epochs=2, threads=1, progress=False)
+    m = Word2Vec(model=model, alpha=alpha, min_alpha=min_alpha, dim=8, min_count=1, epochs=2, threads=1,
+                 progress=False)
     m.build_vocab(path)
     m.train(path)
     start = {"sg": 0.025, "cbow": 0.05}[model] if alpha is None else alpha
@@ -237,12 +240,16 @@ def test_native_learning_rate_schedule(tmp_path, monkeypatch, model, alpha):
         assert c["words_done"] == c["epoch"] * m.vocab.total + c["first_position"]
         last_begin = int(c["ends"][-2]) if len(c["ends"]) > 1 else 0
         got.append(c["result"]["alpha"])
-        expected.append(start * (1 - (c["words_done"] + last_begin) / (total + 1)))
+        progress = (c["words_done"] + last_begin) / (total + 1)
+        expected.append(start * (1 - progress) if min_alpha is None else start + (min_alpha - start) * progress)
     assert len(got) > 20
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert start * 0.99 < got[0] <= start
     assert np.all(np.diff(got) < 0)
-    assert got[-1] < start * 0.1
+    if min_alpha is None:
+        assert got[-1] < start * 0.1
+    else:
+        assert min_alpha <= got[-1] < min_alpha * 1.05
     # and the floor: past the end of the schedule the rate stays at start * 1e-4
     V = len(m.vocab)
     accept, alias = sampling.noise_table(m.vocab.counts)
@@ -252,6 +259,19 @@ def test_native_learning_rate_schedule(tmp_path, monkeypatch, model, alpha):
     r = _native.cpu.train_chunk(padded_table(V, 16), padded_table(V, 16), None, accept, alias, settings, ids,
                                 np.array([5], dtype=np.int64), 0, 0, float(10 * total), float(total), 1)
     assert r["alpha"] == pytest.approx(start * 1e-4, rel=1e-6)
+    # with min_alpha the floor is min_alpha
+    settings = _native.cpu.TrainSettings(architecture=0, window=2, negative=2, alpha=start, cbow_mean=True,
+                                         shared_negatives=True, seed=1, loss_every=0, min_alpha=start / 3)
+    r = _native.cpu.train_chunk(padded_table(V, 16), padded_table(V, 16), None, accept, alias, settings, ids,
+                                np.array([5], dtype=np.int64), 0, 0, float(10 * total), float(total), 1)
+    assert r["alpha"] == pytest.approx(start / 3, rel=1e-6)
+
+
+@pytest.mark.parametrize("min_alpha,message", [(0.0, "min_alpha must be > 0"), (-1e-3, "min_alpha must be > 0"),
+                                               (0.5, "min_alpha must not exceed alpha")])
+def test_min_alpha_is_validated(min_alpha, message):
+    with pytest.raises(ValueError, match=message):
+        Word2Vec(model="sg", min_alpha=min_alpha)
 
 
 def test_progress_line_shows_the_schedule(tmp_path, capsys):

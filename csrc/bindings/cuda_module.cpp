@@ -25,14 +25,15 @@ namespace {
 void* stream_of(uintptr_t stream) { return reinterpret_cast<void*>(stream); }
 
 void check_index_range(const std::string& index_dtype, uintptr_t data, int64_t numel, int64_t rows,
-                       int64_t padding_idx, uintptr_t first_bad, uintptr_t stream) {
-  auto* out = reinterpret_cast<unsigned long long*>(first_bad);
+                       int64_t padding_idx, int check, uint64_t serial, uintptr_t state, uintptr_t stream) {
+  if (check < 0 || check > 127) throw std::invalid_argument("check must be in [0, 127]");
+  auto* out = reinterpret_cast<unsigned long long*>(state);
   if (parse_index(index_dtype) == Index::i32)
-    cuda::first_index_out_of_range(reinterpret_cast<const int32_t*>(data), numel, rows, padding_idx, out,
-                                   stream_of(stream));
+    cuda::check_index_range(reinterpret_cast<const int32_t*>(data), numel, rows, padding_idx, check, serial, out,
+                            stream_of(stream));
   else
-    cuda::first_index_out_of_range(reinterpret_cast<const int64_t*>(data), numel, rows, padding_idx, out,
-                                   stream_of(stream));
+    cuda::check_index_range(reinterpret_cast<const int64_t*>(data), numel, rows, padding_idx, check, serial, out,
+                            stream_of(stream));
 }
 
 template <bool Cbow>
@@ -178,7 +179,8 @@ PYBIND11_MODULE(_w2v_cuda, m) {
   bind_device_trainer(m);
   const auto release = py::call_guard<py::gil_scoped_release>();
   m.def("check_index_range", &check_index_range, release, py::arg("index_dtype"), py::arg("data"),
-        py::arg("numel"), py::arg("rows"), py::arg("padding_idx"), py::arg("first_bad"), py::arg("stream"));
+        py::arg("numel"), py::arg("rows"), py::arg("padding_idx"), py::arg("check"), py::arg("serial"),
+        py::arg("state"), py::arg("stream"));
   for (const bool cbow : {false, true}) {
     const std::string prefix = cbow ? "cbow_ns" : "sgns";
     m.def((prefix + "_forward").c_str(), cbow ? &forward<true> : &forward<false>, release, py::arg("weights"),

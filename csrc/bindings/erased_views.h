@@ -46,12 +46,14 @@ struct ErasedBatch {
   int64_t rows, context_size, negatives;
   bool negatives_per_context, in_batch_positives;
   int64_t padding_idx;
+  uintptr_t index_error;
 
   template <typename I>
   NsBatch<I> typed() const {
     return {reinterpret_cast<const I*>(center), reinterpret_cast<const I*>(context),
             reinterpret_cast<const I*>(negative), rows, context_size, negatives,
-            negatives_per_context, in_batch_positives, padding_idx};
+            negatives_per_context, in_batch_positives, padding_idx,
+            reinterpret_cast<const unsigned long long*>(index_error)};
   }
 };
 
@@ -88,13 +90,13 @@ inline void bind_views(pybind11::module_& m) {
   py::class_<ErasedBatch>(m, "NsBatch", py::module_local())
       .def(py::init([](const std::string& index_dtype, uintptr_t center, uintptr_t context, uintptr_t negative,
                        int64_t rows, int64_t context_size, int64_t negatives, bool negatives_per_context,
-                       bool in_batch_positives, int64_t padding_idx) {
+                       bool in_batch_positives, int64_t padding_idx, uintptr_t index_error) {
              return ErasedBatch{parse_index(index_dtype), center, context, negative, rows, context_size,
-                                negatives, negatives_per_context, in_batch_positives, padding_idx};
+                                negatives, negatives_per_context, in_batch_positives, padding_idx, index_error};
            }),
            py::arg("index_dtype"), py::arg("center"), py::arg("context"), py::arg("negative"), py::arg("rows"),
            py::arg("context_size"), py::arg("negatives"), py::arg("negatives_per_context"),
-           py::arg("in_batch_positives"), py::arg("padding_idx"));
+           py::arg("in_batch_positives"), py::arg("padding_idx"), py::arg("index_error") = 0);
 }
 
 }  // namespace w2v::bindings

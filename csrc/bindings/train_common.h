@@ -32,14 +32,15 @@ inline void bind_train_settings(pybind11::module_& m) {
   namespace py = pybind11;
   py::class_<TrainSettings>(m, "TrainSettings", py::module_local())
       .def(py::init([](int architecture, int window, int negative, float alpha, bool cbow_mean, bool shared_negatives,
-                       uint64_t seed, int64_t loss_every) {
+                       uint64_t seed, int64_t loss_every, float min_alpha) {
              if (architecture != 0 && architecture != 1) throw std::invalid_argument("architecture must be 0 (sg) or 1 (cbow)");
              if (window < 1 || negative < 0) throw std::invalid_argument("window must be >= 1 and negative >= 0");
-             return TrainSettings{static_cast<Architecture>(architecture), window, negative, alpha, cbow_mean,
+             if (!(alpha > 0) || !(min_alpha >= 0)) throw std::invalid_argument("alpha must be > 0 and min_alpha >= 0");
+             return TrainSettings{static_cast<Architecture>(architecture), window, negative, alpha, min_alpha, cbow_mean,
                                   shared_negatives, seed, loss_every};
            }),
            py::arg("architecture"), py::arg("window"), py::arg("negative"), py::arg("alpha"), py::arg("cbow_mean"),
-           py::arg("shared_negatives"), py::arg("seed"), py::arg("loss_every"));
+           py::arg("shared_negatives"), py::arg("seed"), py::arg("loss_every"), py::arg("min_alpha") = 0.0f);
 }
 
 }  // namespace w2v::bindings

@@ -74,7 +74,7 @@ W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tab
   for (int64_t sentence = range.first; sentence < range.last; ++sentence) {
     const int64_t begin = sentence == 0 ? 0 : chunk.sentence_ends[sentence - 1];
     const int64_t end = chunk.sentence_ends[sentence];
-    const float alpha = linear_learning_rate(s.alpha, chunk.words_done + static_cast<double>(begin), chunk.words_total);
+    const float alpha = linear_learning_rate(s.alpha, s.min_alpha, chunk.words_done + static_cast<double>(begin), chunk.words_total);
     kept.clear();
     positions.clear();
     for (int64_t q = begin; q < end; ++q) {
@@ -195,7 +195,7 @@ ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, co
   }
   if (chunk.sentences > 0) {
     const int64_t last_begin = chunk.sentences == 1 ? 0 : chunk.sentence_ends[chunk.sentences - 2];
-    total.last_alpha = linear_learning_rate(settings.alpha, chunk.words_done + last_begin, chunk.words_total);
+    total.last_alpha = linear_learning_rate(settings.alpha, settings.min_alpha, chunk.words_done + last_begin, chunk.words_total);
   }
   return total;
 }

@@ -34,7 +34,7 @@ template <typename T, typename I>
 __global__ void cbow_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss, SavedGrad<T> saved) {
   extern __shared__ unsigned char shared_bytes[];
   const WarpSlot slot = warp_slot();
-  if (slot.row >= b.rows) return;
+  if (slot.row >= b.rows || batch_blocked(b)) return;
   const int64_t r = slot.row, d = w.dim;
   const bool keep = saved.keep;
   T* h = keep ? saved.hidden + r * d : reinterpret_cast<T*>(shared_bytes) + slot.warp_in_block * d;
@@ -71,7 +71,7 @@ __global__ void cbow_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
                                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output,
                                      NsSlots slots) {
   const WarpSlot slot = warp_slot();
-  if (slot.row >= b.rows) return;
+  if (slot.row >= b.rows || batch_blocked(b)) return;
   const int64_t r = slot.row;
   if (!cbow_row_is_valid(b, r)) return;
   const T* gh_pos = saved.grad_h_pos + r * d;
@@ -100,7 +100,7 @@ template <typename T, typename I>
 __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, bool exact_context_gradient, T* loss) {
   extern __shared__ unsigned char shared_bytes[];
   const WarpSlot slot = warp_slot();
-  if (slot.row >= b.rows) return;
+  if (slot.row >= b.rows || batch_blocked(b)) return;
   const int64_t r = slot.row, d = w.dim;
   if (is_padding(b, b.center[r])) return;
   T* h = reinterpret_cast<T*>(shared_bytes) + slot.warp_in_block * (2 * d + 1 + b.negatives);

@@ -13,7 +13,7 @@ namespace {
 template <typename T, typename I>
 __global__ void sgns_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss, SavedGrad<T> saved) {
   const WarpSlot slot = warp_slot();
-  if (slot.row >= b.rows) return;
+  if (slot.row >= b.rows || batch_blocked(b)) return;
   const SgnsLayout<I> at{b};
   const int64_t r = slot.row, d = w.dim;
   const bool keep = saved.keep;
@@ -50,7 +50,7 @@ __global__ void sgns_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
                                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output,
                                      NsSlots slots) {
   const WarpSlot slot = warp_slot();
-  if (slot.row >= b.rows) return;
+  if (slot.row >= b.rows || batch_blocked(b)) return;
   const SgnsLayout<I> at{b};
   const int64_t r = slot.row;
   const int64_t c = b.center[r];
@@ -76,7 +76,7 @@ template <typename T, typename I>
 __global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, T* loss, int64_t max_targets) {
   extern __shared__ unsigned char shared_bytes[];
   const WarpSlot slot = warp_slot();
-  if (slot.row >= b.rows) return;
+  if (slot.row >= b.rows || batch_blocked(b)) return;
   const SgnsLayout<I> at{b};
   const int64_t r = slot.row, d = w.dim;
   const int64_t c = b.center[r];

@@ -128,7 +128,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
   if (sentence >= c.sentences) return;
   const int64_t begin = sentence == 0 ? 0 : c.ends[sentence - 1];
   const int64_t n_kept = c.kept_count[sentence];
-  const float alpha = linear_learning_rate(s.alpha, c.words_done + static_cast<double>(begin), c.words_total);
+  const float alpha = linear_learning_rate(s.alpha, s.min_alpha, c.words_done + static_cast<double>(begin), c.words_total);
   const bool cbow = s.architecture == Architecture::cbow;
   float* g = coefs[warp];
   int32_t* inputs = input_ids[warp];

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "index_check.h"
+
 namespace w2v::cuda {
 
 constexpr int kWarp = 32;
@@ -44,6 +46,14 @@ __device__ __forceinline__ void warp_atomic_axpy(T alpha, const T* x, T* y, int6
 template <typename T>
 __device__ __forceinline__ void warp_fill(T value, T* y, int64_t d, int lane) {
   for (int64_t i = lane; i < d; i += kWarp) y[i] = value;
+}
+
+// True while the device's index-check state records an error (index_check.h): the
+// kernel must then return before reading an index.
+template <typename Batch>
+__device__ __forceinline__ bool batch_blocked(const Batch& b) {
+  return b.index_error != nullptr &&
+         *reinterpret_cast<const volatile unsigned long long*>(b.index_error + 1) != kNoIndexError;
 }
 
 // This thread's warp and lane, and the batch row its warp owns.

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-_TORCH_EXPORTS = {"sgns_loss", "cbow_ns_loss", "sgns_step_", "cbow_ns_step_", "SkipGramNS", "CBOWNS"}
+_TORCH_EXPORTS = {"sgns_loss", "cbow_ns_loss", "sgns_step_", "cbow_ns_step_", "SkipGramNS", "CBOWNS",
+                  "check_index_errors", "set_sync_index_checks"}
 _NUMPY_EXPORTS = {"Word2Vec": "trainer", "KeyedVectors": "vectors"}
 
 __all__ = sorted(_TORCH_EXPORTS | set(_NUMPY_EXPORTS))

@@ -22,12 +22,29 @@ def parse_device(device: str) -> Optional[int]:
 def native_settings(kernels, model, architecture: int, loss_every: int, seed: Optional[int] = None,
                     alpha: Optional[float] = None):
     """The kernels' TrainSettings; `seed` and `alpha` replace the settings' (a
-    data-parallel rank's own stream of random draws and its learning rate)."""
+    data-parallel rank's own stream of random draws and its learning rate, which scales
+    min_alpha with it)."""
     s = model.settings
+    start = s.start_alpha if alpha is None else alpha
     return kernels.TrainSettings(architecture=architecture, window=s.window, negative=s.negative,
-                                 alpha=s.start_alpha if alpha is None else alpha, cbow_mean=s.cbow_mean,
-                                 shared_negatives=s.shared_negatives,
-                                 seed=s.seed if seed is None else seed, loss_every=loss_every)
+                                 alpha=start, cbow_mean=s.cbow_mean, shared_negatives=s.shared_negatives,
+                                 seed=s.seed if seed is None else seed, loss_every=loss_every,
+                                 min_alpha=end_alpha(s, start))
+
+
+def end_alpha(settings, start: float) -> float:
+    """The native min_alpha: settings.min_alpha scaled as `start` is, or 0 (word2vec.c's schedule)."""
+    if settings.min_alpha is None:
+        return 0.0
+    return float(settings.min_alpha) * start / settings.start_alpha
+
+
+def learning_rate(start: float, end: float, words_done: float, words_total: float) -> float:
+    """The kernels' linear_learning_rate (w2v_math.h), for reporting."""
+    progress = words_done / (words_total + 1.0)
+    if end > 0:
+        return max(start + (end - start) * progress, end)
+    return max(start * (1.0 - progress), start * 1e-4)
 
 
 class CpuBackend:
@@ -71,6 +88,7 @@ class CudaBackend:
                              "shared_negatives=False (word2vec.c's per-pair negatives) is CPU-only")
         self.model, self.block_bytes = model, block_bytes
         self.alpha = model.settings.start_alpha if alpha is None else alpha
+        self.min_alpha = end_alpha(model.settings, self.alpha)
         settings = native_settings(cuda, model, architecture, loss_every, seed, self.alpha)
         self.trainer = cuda.DeviceTrainer(input_init=model.input_table, dim=model.settings.dim,
                                           keep_threshold=keep, noise_accept=accept, noise_alias=alias,
@@ -82,8 +100,7 @@ class CudaBackend:
         stats = self.trainer.collect()
         # the learning rate at the block's last sentence, as the CPU kernel reports it
         last_start = float(words_done) + (float(ends[-2]) if len(ends) > 1 else 0.0)
-        rate = self.alpha * (1.0 - last_start / (float(words_total) + 1.0))
-        stats["alpha"] = max(rate, self.alpha * 1e-4)
+        stats["alpha"] = learning_rate(self.alpha, self.min_alpha, last_start, float(words_total))
         return stats
 
     def pull(self) -> None:

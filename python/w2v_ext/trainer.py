@@ -9,7 +9,8 @@
 The recipe is word2vec.c's: frequent-word subsampling, a window shrunk at random for
 each centre word, negatives drawn from the unigram^0.75 distribution, output weights
 starting at zero and input weights uniform in +-0.5/dim, and a learning rate falling
-linearly from alpha to alpha * 1e-4 over all epochs. Skip-gram shares one draw of
+linearly from alpha to alpha * 1e-4 over all epochs (to min_alpha, gensim's option,
+when given). Skip-gram shares one draw of
 negatives across a centre word's window and updates the window as one small matrix
 product (pWord2Vec's HogBatch); `shared_negatives=False` gives word2vec.c's per-pair
 negatives. Threads update the weights without locks (Hogwild). With one thread and a
@@ -51,6 +52,7 @@ class Settings:
     min_count: int = 5                 # -min-count
     epochs: int = 1                    # -iter
     alpha: Optional[float] = None      # -alpha (None: 0.025 for sg, 0.05 for cbow)
+    min_alpha: Optional[float] = None  # the rate the linear decay ends at (None: word2vec.c's, alpha * 1e-4)
     threads: int = 0                   # -threads (0: every core)
     seed: int = 1
     max_vocab_size: Optional[int] = None   # words held while counting (word2vec.c's pruning); None: no limit
@@ -76,10 +78,12 @@ class Settings:
                              f"noise word), got {self.negative!r}")
         if not (isinstance(self.sample, (int, float)) and self.sample >= 0):
             raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample!r}")
-        for name in ("alpha", "dist_alpha_scale"):
+        for name in ("alpha", "min_alpha", "dist_alpha_scale"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
                 raise ValueError(f"{name} must be > 0, got {value!r}")
+        if self.min_alpha is not None and self.min_alpha > self.start_alpha:
+            raise ValueError(f"min_alpha must not exceed alpha ({self.start_alpha}), got {self.min_alpha!r}")
         if not isinstance(self.threads, (int, np.integer)) or self.threads < 0:
             raise ValueError(f"threads must be >= 0 (0: every core), got {self.threads!r}")
         for name in ("max_vocab_size", "max_final_vocab"):

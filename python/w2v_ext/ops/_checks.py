@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from . import _cuda_index_errors
+
 REDUCTIONS = ("sum", "mean", "pos_neg_mean", "none")
 _WEIGHT_DTYPES = (torch.float32, torch.float64)
 _KERNEL_INDEX_DTYPES = (torch.int32, torch.int64)
@@ -103,30 +105,33 @@ def check_learning_rate(lr: float) -> None:
         raise ValueError(f"lr must be finite, got {lr}")
 
 
-def check_index_ranges(kernels, checks, padding_idx: int, launch: dict) -> None:
+def check_index_ranges(kernels, checks, padding_idx: int, launch: dict, op: str, device: torch.device) -> int:
     """checks: (name, index tensor, weight name, weight rows) tuples. Raise IndexError
     naming the first entry that is neither padding_idx nor a row of its weight.
 
-    On CUDA the scans run on the device and their results come back in one
-    device-to-host copy (one synchronisation per op call)."""
+    On the CPU the scans finish before this returns. On CUDA they are queued on the op's
+    stream and the error comes to light in a later call (see _cuda_index_errors); the
+    kernels skip their work meanwhile. Returns what the kernels' NsBatch.index_error
+    takes: the device's check state (0 on the CPU)."""
     checks = [c for c in checks if c[1].numel() > 0]
-    if not checks:
-        return
     if "stream" in launch:
-        first = torch.tensor([index.numel() for _, index, _, _ in checks], dtype=torch.int64,
-                             device=checks[0][1].device)
+        tracker = _cuda_index_errors.tracker_for(device)
+        serial = tracker.begin_call()
         for k, (_, index, _, rows) in enumerate(checks):
             kernels.check_index_range(index_dtype=_index_dtype(index), data=index.data_ptr(), numel=index.numel(),
-                                      rows=rows, padding_idx=padding_idx, first_bad=first[k:].data_ptr(),
-                                      stream=launch["stream"])
-        found = [-1 if bad == index.numel() else bad for bad, (_, index, _, _) in zip(first.tolist(), checks)]
-    else:
-        found = [kernels.check_index_range(index_dtype=_index_dtype(index), data=index.data_ptr(),
-                                           numel=index.numel(), rows=rows, padding_idx=padding_idx,
-                                           threads=launch["threads"]) for _, index, _, rows in checks]
+                                      rows=rows, padding_idx=padding_idx, check=k, serial=serial,
+                                      state=tracker.state.data_ptr(), stream=launch["stream"])
+        tracker.end_call(serial, op, [(name, tuple(index.shape), weight_name, rows)
+                                      for name, index, weight_name, rows in checks], padding_idx,
+                         [index for _, index, _, _ in checks])
+        return tracker.state.data_ptr()
+    found = [kernels.check_index_range(index_dtype=_index_dtype(index), data=index.data_ptr(),
+                                       numel=index.numel(), rows=rows, padding_idx=padding_idx,
+                                       threads=launch["threads"]) for _, index, _, rows in checks]
     for bad, (name, index, weight_name, rows) in zip(found, checks):
         if bad >= 0:
             _raise_out_of_range(name, index, bad, weight_name, rows, padding_idx)
+    return 0
 
 
 def _index_dtype(index: torch.Tensor) -> str:

@@ -21,7 +21,7 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
-from . import _checks, _terms, _views
+from . import _checks, _cuda_index_errors, _terms, _views
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,14 @@ SGNS = Model("sgns", ("center",), _terms.sgns_masks)
 CBOW_NS = Model("cbow_ns", ("context",), _terms.cbow_masks)
 
 
-def check_ranges(model: Model, kernels, input_weight, output_weight, center, context, negative,
-                 padding_idx: int, launch: dict) -> None:
+def check_ranges(model: Model, op: str, kernels, input_weight, output_weight, center, context, negative,
+                 padding_idx: int, launch: dict) -> int:
+    """Index range checks (see _checks.check_index_ranges); returns NsBatch.index_error."""
     tensors = {"center": center, "context": context, "negative": negative}
     weights = {"input_weight": input_weight, "output_weight": output_weight}
-    _checks.check_index_ranges(kernels, [(name, tensors[name], weight_name, weights[weight_name].size(0))
-                                         for name, weight_name in model.index_weights()], padding_idx, launch)
+    return _checks.check_index_ranges(kernels, [(name, tensors[name], weight_name, weights[weight_name].size(0))
+                                                for name, weight_name in model.index_weights()], padding_idx,
+                                      launch, op, center.device)
 
 
 def _run_backward(model: Model, grad_pos, grad_neg, saved, center, context, negative, padding_idx,
@@ -63,7 +65,8 @@ def _run_backward(model: Model, grad_pos, grad_neg, saved, center, context, nega
     with _views.device_guard(center):
         getattr(kernels, f"{model.name}_backward")(
             dtype=_views.dtype_name(hidden),
-            batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
+            batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives,
+                                  _views.index_error_state(center)),
             coef=coef.data_ptr(), grad_h_pos=grad_h_pos.data_ptr(), grad_h_neg=grad_h_neg.data_ptr(),
             hidden=hidden.data_ptr(), terms_per_row=coef.size(1), dim=hidden.size(1),
             grad_pos=grad_pos.data_ptr(), grad_neg=grad_neg.data_ptr(),
@@ -98,7 +101,8 @@ def define_ops(model: Model):
         with _views.device_guard(center):
             kernels = _views.kernels_for(center)
             launch = _views.launch_args(center)
-            check_ranges(model, kernels, input_weight, output_weight, center, context, negative, padding_idx, launch)
+            index_error = check_ranges(model, f"{model.name}_loss", kernels, input_weight, output_weight, center,
+                                       context, negative, padding_idx, launch)
             B = center.size(0)
             pos_loss, neg_loss = _views.new_output(input_weight, B), _views.new_output(input_weight, B)
             saved = [_views.new_output(input_weight, *shape) for shape in
@@ -106,7 +110,8 @@ def define_ops(model: Model):
             if B > 0:
                 getattr(kernels, f"{model.name}_forward")(
                     weights=_views.embedding_pair(kernels, input_weight, output_weight),
-                    batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives),
+                    batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives,
+                                          index_error),
                     pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(), save_grad=save_grad,
                     coef=saved[0].data_ptr(), grad_h_pos=saved[1].data_ptr(), grad_h_neg=saved[2].data_ptr(),
                     hidden=saved[3].data_ptr(), terms_per_row=saved[0].size(1), **launch)
@@ -142,6 +147,10 @@ def define_ops(model: Model):
     def backward_sparse(grad_pos: Tensor, grad_neg: Tensor, coef: Tensor, grad_h_pos: Tensor, grad_h_neg: Tensor,
                         hidden: Tensor, center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
                         in_batch_positives: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        if center.device.type == "cuda":
+            # the row sets come from the indices: a bad one must not become a gradient row
+            # (torch.unique below waits for the device anyway)
+            _cuda_index_errors.check_index_errors(center.device)
         indices = (center, context, negative)
         masks = model.masks(center, context, negative, padding_idx)
         is_input = [name in model.input_indices for name in ("center", "context", "negative")]
@@ -205,12 +214,14 @@ def _sgd_step(model: Model, input_weight, output_weight, center, context, negati
         launch = _views.launch_args(center)
         _checks.check_learning_rate(lr)
         tied = input_weight if output_weight is None else output_weight
-        check_ranges(model, kernels, input_weight, tied, center, context, negative, padding_idx, launch)
+        index_error = check_ranges(model, f"{model.name}_step_", kernels, input_weight, tied, center, context,
+                                   negative, padding_idx, launch)
         loss = _views.new_step_loss(input_weight, center.size(0))
         if center.size(0) > 0:
             getattr(kernels, f"{model.name}_sgd_step")(
                 weights=_views.embedding_pair(kernels, input_weight, output_weight),
-                batch=_views.ns_batch(kernels, center, context, negative, padding_idx), lr=lr,
+                batch=_views.ns_batch(kernels, center, context, negative, padding_idx, index_error=index_error),
+                lr=lr,
                 loss=loss.data_ptr(), **extra, **launch)
         return loss
 

@@ -8,6 +8,7 @@ from typing import Optional
 import torch
 
 from .. import _native
+from . import _cuda_index_errors
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.int32: "int32", torch.int64: "int64"}
 
@@ -75,12 +76,21 @@ def embedding_pair(kernels, input_weight: torch.Tensor, output_weight: Optional[
         dim=input_weight.size(1))
 
 
-def ns_batch(kernels, center, context, negative, padding_idx: int, in_batch_positives: bool = False):
+def ns_batch(kernels, center, context, negative, padding_idx: int, in_batch_positives: bool = False,
+             index_error: int = 0):
+    """index_error: the CUDA device's index-check state (_cuda_index_errors), 0 on the CPU."""
     return kernels.NsBatch(
         index_dtype=_DTYPE_NAMES[center.dtype], center=center.data_ptr(), context=context.data_ptr(),
         negative=negative.data_ptr(), rows=center.size(0), context_size=context.size(1),
         negatives=negative.size(-1), negatives_per_context=negative.dim() == 3,
-        in_batch_positives=in_batch_positives, padding_idx=padding_idx)
+        in_batch_positives=in_batch_positives, padding_idx=padding_idx, index_error=index_error)
+
+
+def index_error_state(t: torch.Tensor) -> int:
+    """For kernels that run after a checked call (the backward): the device's state."""
+    if t.device.type == "cuda":
+        return _cuda_index_errors.state_pointer(t.device)
+    return 0
 
 
 def data_ptr_or_null(t: Optional[torch.Tensor]) -> int:
