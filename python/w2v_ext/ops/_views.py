@@ -8,7 +8,7 @@ from typing import Optional
 import torch
 
 from .. import _native
-from . import _cuda_index_errors
+from . import _buffer_pool, _cuda_index_errors
 
 _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.int32: "int32", torch.int64: "int64"}
 
@@ -28,10 +28,14 @@ def new_output(like: torch.Tensor, *shape: int) -> torch.Tensor:
 
 def new_grad_rows(like: torch.Tensor, rows: int, dim: int) -> torch.Tensor:
     """Compact gradient rows [rows, dim]: the CPU kernels write every row (poisoned in
-    tests), the CUDA kernels add into them, so there they start at zero."""
+    tests), into reused memory when large (_buffer_pool); the CUDA kernels add into
+    them, so there they start at zero."""
     if like.device.type == "cuda":
         return like.new_zeros(rows, dim)
-    return new_output(like, rows, dim)
+    out = _buffer_pool.empty(rows, dim, like.dtype)
+    if POISON_OUTPUTS:
+        out.fill_(float("nan"))
+    return out
 
 
 def new_step_loss(like: torch.Tensor, rows: int) -> torch.Tensor:
