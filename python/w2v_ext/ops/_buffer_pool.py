@@ -19,6 +19,7 @@ import torch
 
 MIN_BYTES = 1 << 18          # smaller requests come from the C library, which reuses them well
 MAX_FREE_BUFFERS = 4
+_GRANULE = 1 << 16
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
 _lock = threading.Lock()
@@ -42,7 +43,10 @@ def _take(nbytes: int) -> np.ndarray:
         fits = [i for i, b in enumerate(_free) if nbytes <= b.nbytes <= 2 * nbytes]
         if fits:
             return _free.pop(min(fits, key=lambda i: _free[i].nbytes))
-    return np.empty(nbytes, dtype=np.uint8)
+        # free buffers a little too small for this request would rarely fit again: let them go
+        _free[:] = [b for b in _free if not nbytes // 2 <= b.nbytes < nbytes]
+    # headroom: a batch's unique rows vary from step to step
+    return np.empty(-(-(nbytes + nbytes // 8) // _GRANULE) * _GRANULE, dtype=np.uint8)
 
 
 def _release(base: np.ndarray) -> None:
