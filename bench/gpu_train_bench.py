@@ -38,6 +38,24 @@ def unpack(path: str, into: str) -> str:
     return out
 
 
+def encode_rate(corpus: str, threads: int) -> dict:
+    """Corpus words per second of the reader that feeds the trainer (read, tokenise, look up,
+    cut sentences), in the GPU trainer's block size, with `threads` and with 1 thread."""
+    from w2v_ext import _native, trainer
+    m = Word2Vec(min_count=5, progress=False)
+    m.build_vocab(corpus)
+    blocks = list(Corpus(corpus).blocks(8 * trainer.BLOCK_BYTES))
+    out = {}
+    for n in (threads, 1):
+        encoder = _native.cpu.CorpusEncoder(m.vocab.native_index, 1000)
+        t = time.perf_counter()
+        for i, block in enumerate(blocks):
+            encoder.encode(block, last=i == len(blocks) - 1, threads=n)
+        out["words_per_s" if n == threads else "words_per_s_1_thread"] = encoder.words_read / (time.perf_counter() - t)
+    out["threads"] = threads
+    return out
+
+
 def copy_bandwidth_gb_s() -> float:
     """Device-to-device copy bandwidth (bytes read + written per second), via torch."""
     import torch
@@ -110,6 +128,10 @@ def main() -> int:
                             "threads": a.cpu_threads}
         print(f"reading + counting: {words} words in {count_s:.2f}s = {words / count_s / 1e6:.1f}M words/s "
               f"({a.cpu_threads} threads)", flush=True)
+        results["encode"] = encode_rate(corpus, a.cpu_threads)
+        print(f"reading + encoding to ids (the trainer's reader): {results['encode']['words_per_s'] / 1e6:.1f}M "
+              f"words/s ({a.cpu_threads} threads; 1 thread: {results['encode']['words_per_s_1_thread'] / 1e6:.1f}M)",
+              flush=True)
         bandwidth = copy_bandwidth_gb_s()
         results["copy_bandwidth_gb_s"] = round(bandwidth, 1)
         print(f"device copy bandwidth: {bandwidth:.0f} GB/s", flush=True)

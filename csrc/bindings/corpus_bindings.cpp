@@ -78,18 +78,18 @@ void bind_corpus(py::module_& m) {
            py::keep_alive<1, 2>())
       .def(
           "encode",
-          [](CorpusEncoder& encoder, const py::buffer& data, bool last) {
+          [](CorpusEncoder& encoder, const py::buffer& data, bool last, int threads) {
             const py::buffer_info info = data.request();
             const std::string_view bytes = bytes_view(info);
             std::vector<int32_t> ids;
             std::vector<int64_t> ends;
             {
               py::gil_scoped_release release;
-              encoder.encode_block(bytes.data(), bytes.size(), last, &ids, &ends);
+              encoder.encode_block(bytes.data(), bytes.size(), last, &ids, &ends, threads);
             }
             return py::make_tuple(to_numpy(std::move(ids)), to_numpy(std::move(ends)));
           },
-          py::arg("data"), py::arg("last") = false)
+          py::arg("data"), py::arg("last") = false, py::arg("threads") = 1)
       .def_property_readonly("words_read", &CorpusEncoder::words_read)
       .def_property_readonly("words_encoded", &CorpusEncoder::words_encoded);
 

@@ -19,6 +19,11 @@ inline bool is_separator(unsigned char c) {
 
 class Tokenizer {
  public:
+  // The bytes of a word cut by the end of the last block fed (empty if none), handed
+  // over to another tokenizer that goes on with the stream.
+  std::string take_carry() { return std::move(carry_); }
+  void set_carry(std::string carry) { carry_ = std::move(carry); }
+
   // Calls on_word(std::string_view) for each word and on_newline() at each newline.
   // With `last`, a word pending at the end of the block is emitted.
   template <typename OnWord, typename OnNewline>

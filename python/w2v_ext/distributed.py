@@ -297,7 +297,8 @@ def train_epoch(model, dp: DataParallel, corpus: CorpusShard, backend, epoch: in
         return base + min(start + synced[WORDS] + world * state["since"], per_epoch)
 
     position = 0  # rank-local, in vocabulary words of the shard
-    with _EncodedBlocks(corpus, model.vocab.native_index, s.max_sentence_length, backend.block_bytes) as blocks:
+    with _EncodedBlocks(corpus, model.vocab.native_index, s.max_sentence_length, backend.block_bytes,
+                        backend.encode_threads) as blocks:
         try:
             for ids, ends, corpus_words in blocks:
                 block_start = time.perf_counter()

@@ -3,6 +3,8 @@ the CUDA trainer, which keeps copies of them on the device for the whole call to
 train() and copies them back when it ends (also when it is interrupted)."""
 from __future__ import annotations
 
+import os
+
 from typing import Optional
 
 from . import _native
@@ -50,6 +52,8 @@ def learning_rate(start: float, end: float, words_done: float, words_total: floa
 class CpuBackend:
     """Trains each block in place on the model's padded tables (Hogwild threads)."""
 
+    encode_threads = 1   # the corpus reader runs beside the training threads: one is plenty
+
     def __init__(self, model, settings, keep, accept, alias, threads: int, block_bytes: int):
         self.model, self.settings = model, settings
         self.keep, self.accept, self.alias, self.threads = keep, accept, alias, threads
@@ -87,6 +91,8 @@ class CudaBackend:
             raise ValueError("device='cuda' trains skip-gram with negatives shared across each window; "
                              "shared_negatives=False (word2vec.c's per-pair negatives) is CPU-only")
         self.model, self.block_bytes = model, block_bytes
+        # the cores are free while the GPU trains: the reader uses them all to keep up
+        self.encode_threads = os.cpu_count() or 1
         self.alpha = model.settings.start_alpha if alpha is None else alpha
         self.min_alpha = end_alpha(model.settings, self.alpha)
         settings = native_settings(cuda, model, architecture, loss_every, seed, self.alpha)

@@ -321,7 +321,7 @@ class Word2Vec:
         epoch_loss, epoch_terms, epoch_kept = 0.0, 0, 0
         epoch_start = block_start = time.perf_counter()
         with _EncodedBlocks(corpus, self.vocab.native_index, self.settings.max_sentence_length,
-                            backend.block_bytes) as blocks:
+                            backend.block_bytes, backend.encode_threads) as blocks:
             for ids, ends, corpus_words in blocks:
                 n = len(ids)
                 session["corpus_words"] += corpus_words
@@ -463,8 +463,10 @@ class _EncodedBlocks:
 
     _DONE = object()
 
-    def __init__(self, corpus: Corpus, index, max_sentence_length: int, block_bytes: int, depth: int = 2):
+    def __init__(self, corpus: Corpus, index, max_sentence_length: int, block_bytes: int, threads: int = 1,
+                 depth: int = 2):
         self.corpus, self.index, self.max_len, self.block_bytes = corpus, index, max_sentence_length, block_bytes
+        self.threads = threads
         self.queue: queue.Queue = queue.Queue(maxsize=depth)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="w2v_ext-reader", daemon=True)
@@ -487,7 +489,7 @@ class _EncodedBlocks:
             self._offer(e)
 
     def _put(self, encoder, block, last, read_before) -> None:
-        ids, ends = encoder.encode(block, last=last)
+        ids, ends = encoder.encode(block, last=last, threads=self.threads)
         self._offer((ids, ends, encoder.words_read - read_before))
 
     def _offer(self, item) -> None:
