@@ -332,7 +332,7 @@ def test_byte_ranges_cover_every_word_once(tmp_path, seed):
             assert got == [w for line in tokenize(data) for w in line], (parts, path)
 
 
-@pytest.mark.parametrize("threads", [2, 8])
+@pytest.mark.parametrize("threads", [2, 3, 8])
 def test_parallel_counting_equals_single_thread(tmp_path, threads):
     rng = np.random.default_rng(threads)
     pool = random_words(rng, 300, long_words=4)
