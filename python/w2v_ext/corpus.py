@@ -190,7 +190,10 @@ def _regex_lines(data: bytes) -> bytes:
 
 
 def _sentence_blocks(sentences, block_bytes: int, tokenizer: str) -> Iterator[bytes]:
-    parts, size = [], 0
+    return batched(_sentence_lines(sentences, tokenizer), block_bytes)
+
+
+def _sentence_lines(sentences, tokenizer: str) -> Iterator[bytes]:
     for sentence in sentences:
         if isinstance(sentence, (str, bytes)):
             raise CorpusError("corpus: each sentence must be a list of tokens, got a "
@@ -198,9 +201,15 @@ def _sentence_blocks(sentences, block_bytes: int, tokenizer: str) -> Iterator[by
         tokens = [t.decode("utf-8", "surrogateescape") if isinstance(t, bytes) else str(t) for t in sentence]
         if tokenizer == "regex":
             tokens = [t.lower() for tok in tokens for t in _REGEX_TOKEN.findall(tok)]
-        line = (" ".join(tokens) + "\n").encode("utf-8", "surrogateescape")
-        parts.append(line)
-        size += len(line)
+        yield (" ".join(tokens) + "\n").encode("utf-8", "surrogateescape")
+
+
+def batched(units: Iterable[bytes], block_bytes: int) -> Iterator[bytes]:
+    """Join consecutive byte strings into blocks of about block_bytes (each unit whole)."""
+    parts, size = [], 0
+    for unit in units:
+        parts.append(unit)
+        size += len(unit)
         if size >= block_bytes:
             yield b"".join(parts)
             parts, size = [], 0

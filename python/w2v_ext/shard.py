@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, List, Tuple
 
-from .corpus import BLOCK_BYTES, Corpus, read_range
+from .corpus import BLOCK_BYTES, Corpus, batched, read_range
 
 PIECE_BYTES = 16 << 20   # plain files: byte ranges of about this size, dealt out to the ranks in turn
 UNIT_BYTES = 1 << 20     # other corpora: units of the decoded stream dealt out in turn
@@ -57,7 +57,7 @@ class CorpusShard:
             yield from Corpus(_EveryNth(self.corpus.sentences, self.rank, self.world),
                               tokenizer=self.tokenizer).blocks(block_bytes)
         else:
-            yield from _batched(_every_nth(_word_units(self.corpus.blocks(UNIT_BYTES)), self.rank, self.world),
+            yield from batched(_every_nth(_word_units(self.corpus.blocks(UNIT_BYTES)), self.rank, self.world),
                                 block_bytes)
 
 
@@ -95,13 +95,3 @@ def _every_nth(units: Iterable[bytes], first: int, step: int) -> Iterator[bytes]
             yield unit + b"\n"   # a unit ends its sentence
 
 
-def _batched(units: Iterable[bytes], block_bytes: int) -> Iterator[bytes]:
-    parts, size = [], 0
-    for unit in units:
-        parts.append(unit)
-        size += len(unit)
-        if size >= block_bytes:
-            yield b"".join(parts)
-            parts, size = [], 0
-    if parts:
-        yield b"".join(parts)

@@ -18,12 +18,15 @@ _DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64", torch.int32:
 POISON_OUTPUTS = False
 
 
-def new_output(like: torch.Tensor, *shape: int) -> torch.Tensor:
-    """An uninitialised output of like's dtype and device, for a kernel to fill."""
-    out = like.new_empty(shape)
+def _poisoned(out: torch.Tensor) -> torch.Tensor:
     if POISON_OUTPUTS:
         out.fill_(float("nan"))
     return out
+
+
+def new_output(like: torch.Tensor, *shape: int) -> torch.Tensor:
+    """An uninitialised output of like's dtype and device, for a kernel to fill."""
+    return _poisoned(like.new_empty(shape))
 
 
 def new_grad_rows(like: torch.Tensor, rows: int, dim: int) -> torch.Tensor:
@@ -32,10 +35,7 @@ def new_grad_rows(like: torch.Tensor, rows: int, dim: int) -> torch.Tensor:
     them, so there they start at zero."""
     if like.device.type == "cuda":
         return like.new_zeros(rows, dim)
-    out = _buffer_pool.empty(rows, dim, like.dtype)
-    if POISON_OUTPUTS:
-        out.fill_(float("nan"))
-    return out
+    return _poisoned(_buffer_pool.empty(rows, dim, like.dtype))
 
 
 def new_step_loss(like: torch.Tensor, rows: int) -> torch.Tensor:
