@@ -9,9 +9,10 @@ saving binary vectors) and reports corpus words per second of that wall time, CP
 and peak RSS, then scores the vectors with `<shared>/bench/evaluate.py` (analogy
 accuracy over the 30000 most frequent words, WS-353 and SimLex-999 Spearman).
 
-Systems: w2v_ext (our CLI, `python -m w2v_ext train ...`), w2v_ext_gensim_lr (the
-same with --min-alpha set to where gensim's learning rate actually ends: see
-GENSIM_LR_VARIANT below; run when gensim runs with 2+ threads), gensim and fasttext
+Systems: w2v_ext (our CLI, `python -m w2v_ext train ...`, word2vec.c's recipe),
+w2v_ext_gensim_recipe (the same with gensim 4's departures from that recipe: --min-alpha
+set to where gensim's learning rate actually ends and --init-range 1.0, see
+GENSIM_RECIPE_VARIANT below; run when gensim runs with 2+ threads), gensim and fasttext
 (PyPI; installed into bench/.peers-venv when missing), word2vec.c and pWord2Vec (only
 when the W2VC / PW2V environment variables name their binaries; pWord2Vec is
 skip-gram only). With --repeat N every system runs N times, interleaved (the order
@@ -29,6 +30,7 @@ child's ru_maxrss can inherit its parent's peak.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -42,13 +44,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
-ALL_SYSTEMS = ("w2v_ext", "w2v_ext_gensim_lr", "gensim", "fasttext", "word2vec.c", "pWord2Vec")
+ALL_SYSTEMS = ("w2v_ext", "w2v_ext_gensim_recipe", "gensim", "fasttext", "word2vec.c", "pWord2Vec")
 # gensim 4.4's corpus_file mode stops each worker's learning-rate clock at its share of
 # the words (word2vec_corpusfile.pyx: a worker trains while total_words <= expected_words
 # / workers, and get_next_alpha's progress is total_words / expected_words), so with W
-# workers the rate decays from alpha only to alpha - (alpha - min_alpha) / W. The
-# w2v_ext_gensim_lr row runs our trainer on that same schedule (--min-alpha).
-GENSIM_LR_VARIANT = "w2v_ext_gensim_lr"
+# workers the rate decays from alpha only to alpha - (alpha - min_alpha) / W; and its
+# input vectors start uniform in +-1/dim (keyedvectors.prep_vectors), word2vec.c's in
+# +-0.5/dim. The w2v_ext_gensim_recipe row runs our trainer with both (--min-alpha,
+# --init-range 1.0).
+GENSIM_RECIPE_VARIANT = "w2v_ext_gensim_recipe"
+GENSIM_INIT_RANGE = 1.0
 PIP_PEERS = {"gensim": "gensim", "fasttext": "fasttext-wheel"}   # peer -> PyPI package
 BINARY_PEERS = {"word2vec.c": "W2VC", "pWord2Vec": "PW2V"}       # peer -> environment variable
 DEFAULT_VENV = os.path.join(_common.BENCH_DIR, ".peers-venv")
@@ -138,9 +143,10 @@ def gensim_end_alpha(model: str, workers: int) -> float:
 def run_one(args, run_peers, corpus, out_dir, system, model, env):
     """One system, one model, through run_peers.py. Returns its JSON record."""
     peer = system
-    if system == GENSIM_LR_VARIANT:
+    if system == GENSIM_RECIPE_VARIANT:
         peer = "w2v_ext"
-        env = dict(env, W2V_EXT_CMD=env["W2V_EXT_CMD"] + f" --min-alpha {gensim_end_alpha(model, args.threads):.6g}")
+        env = dict(env, W2V_EXT_CMD=env["W2V_EXT_CMD"] + f" --min-alpha {gensim_end_alpha(model, args.threads):.6g}"
+                                                           f" --init-range {GENSIM_INIT_RANGE:g}")
     cmd = [sys.executable, run_peers, corpus, "--model", model, "--dim", str(args.dim), "--window",
            str(args.window), "--negative", str(args.negative), "--sample", str(args.sample), "--min-count",
            str(args.min_count), "--epochs", str(args.epochs), "--threads", str(args.threads), "--binary", "1",
@@ -280,9 +286,11 @@ def main(argv=None) -> int:
                 notes.append(f"{peer} skipped: set {var} to its binary" + (f" ({path} is not executable)"
                                                                             if path else ""))
                 systems.remove(peer)
-    if GENSIM_LR_VARIANT in systems and (args.threads < 2 or "gensim" not in systems):
-        notes.append(f"{GENSIM_LR_VARIANT} not run: it matches gensim's schedule with 2+ workers")
-        systems.remove(GENSIM_LR_VARIANT)
+            else:
+                notes.append(f"{peer}: {var}={path} (sha256 {_file_sha256(path)[:16]}; built outside this project)")
+    if GENSIM_RECIPE_VARIANT in systems and (args.threads < 2 or "gensim" not in systems):
+        notes.append(f"{GENSIM_RECIPE_VARIANT} not run: it matches gensim's schedule with 2+ workers")
+        systems.remove(GENSIM_RECIPE_VARIANT)
     peer_py, peer_versions = ensure_peer_python(args, [s for s in systems if s in PIP_PEERS], notes)
     for peer in [s for s in systems if s in PIP_PEERS]:
         if peer_py is None or peer_versions.get(peer) in (None, "not importable", "unknown"):
@@ -381,13 +389,22 @@ def summarize(runs, models, args):
                 rec["error"] = a["error"]
             rec["settings"] = {k: getattr(args, k) for k in ("dim", "window", "negative", "sample", "min_count",
                                                              "epochs", "threads")}
-            if system in ("w2v_ext", GENSIM_LR_VARIANT):
+            if system in ("w2v_ext", GENSIM_RECIPE_VARIANT):
                 rec["ours_args"] = args.ours_args
-                if system == GENSIM_LR_VARIANT:
+                if system == GENSIM_RECIPE_VARIANT:
                     rec["min_alpha"] = round(gensim_end_alpha(model, args.threads), 8)
+                    rec["init_range"] = GENSIM_INIT_RANGE
                 rec["targets"] = check_targets(rec, model)
             out.append(rec)
     return out
+
+
+def _file_sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def check_targets(rec, model):
@@ -451,7 +468,8 @@ def render(args, results, models, notes, versions, started, elapsed, ours_cmd, c
                      f"{_met(t['analogy'])}",
                      f"WS-353 {num(t['ws353']['value'], '+.4f')} ({t['ws353']['target']}): {_met(t['ws353'])}",
                      f"peak RSS {t['memory']['value_mb']} MB ({t['memory']['target']}): {_met(t['memory'])}"]
-            who = "" if r["system"] == "w2v_ext" else f" ({r['system']}, --min-alpha {r['min_alpha']:g})"
+            who = ("" if r["system"] == "w2v_ext" else
+                   f" ({r['system']}, --min-alpha {r['min_alpha']:g} --init-range {r['init_range']:g})")
             lines.append(f"- **{r['model']}**{who}: " + "; ".join(parts))
         lines.append("")
     if notes:

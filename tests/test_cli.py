@@ -66,13 +66,14 @@ def test_all_options_reach_the_model(tmp_path, corpus):
     out = tmp_path / "m.model"
     r = run_cli("train", corpus, "-o", out, "--model", "cbow", "--dim", "20", "--window", "2", "--negative", "4",
                 "--sample", "0.01", "--min-count", "3", "--epochs", "3", "--threads", "2", "--alpha", "0.07",
-                "--min-alpha", "0.003", "--seed", "9", "--max-vocab-size", "1000", "--max-final-vocab", "15", "--cbow-sum",
+                "--min-alpha", "0.003", "--init-range", "1.0", "--seed", "9", "--max-vocab-size", "1000",
+                "--max-final-vocab", "15", "--cbow-sum",
                 "--per-pair-negatives", "--tokenizer", "regex", "--quiet")
     assert r.returncode == 0 and r.stderr == "", r.stderr    # --quiet: nothing on stderr
     s = Word2Vec.load(out).settings
     assert (s.model, s.dim, s.window, s.negative, s.sample, s.min_count, s.epochs, s.threads, s.alpha,
-            s.min_alpha, s.seed, s.max_vocab_size, s.max_final_vocab, s.cbow_mean, s.shared_negatives,
-            s.tokenizer) == ("cbow", 20, 2, 4, 0.01, 3, 3, 2, 0.07, 0.003, 9, 1000, 15, False, False, "regex")
+            s.min_alpha, s.init_range, s.seed, s.max_vocab_size, s.max_final_vocab, s.cbow_mean, s.shared_negatives,
+            s.tokenizer) == ("cbow", 20, 2, 4, 0.01, 3, 3, 2, 0.07, 0.003, 1.0, 9, 1000, 15, False, False, "regex")
     assert len(Word2Vec.load(out).vocab) == 15
 
 
@@ -227,8 +228,8 @@ def test_train_help_mentions_every_option_with_its_default():
     by_dest = {a.dest: a.default for a in options}
     for dest, field in [("model", "model"), ("dim", "dim"), ("window", "window"), ("negative", "negative"),
                         ("sample", "sample"), ("min_count", "min_count"), ("epochs", "epochs"),
-                        ("threads", "threads"), ("alpha", "alpha"), ("min_alpha", "min_alpha"), ("seed", "seed"),
-                        ("max_vocab_size", "max_vocab_size"), ("max_final_vocab", "max_final_vocab"),
+                        ("threads", "threads"), ("alpha", "alpha"), ("min_alpha", "min_alpha"), ("init_range", "init_range"),
+                        ("seed", "seed"), ("max_vocab_size", "max_vocab_size"), ("max_final_vocab", "max_final_vocab"),
                         ("tokenizer", "tokenizer")]:
         assert by_dest[dest] == getattr(defaults, field), dest
     assert by_dest["cbow_sum"] is (not defaults.cbow_mean) is False

@@ -274,6 +274,31 @@ def test_min_alpha_is_validated(min_alpha, message):
         Word2Vec(model="sg", min_alpha=min_alpha)
 
 
+@pytest.mark.parametrize("init_range", [0.5, 1.0, 0.05])
+def test_initial_weights_uniform_in_init_range(tmp_path, init_range):
+    """Input rows start uniform in +-init_range/dim (word2vec.c: 0.5, the default), output
+    rows at zero; init_range only scales the same draws."""
+    path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(5), 400, 40))
+    dim = 64
+    m = Word2Vec(dim=dim, min_count=1, seed=7, init_range=init_range, progress=False).build_vocab(path)
+    w = m.input.astype(np.float64)
+    bound = init_range / dim
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    # uniform: mean 0, std bound/sqrt(3), and a flat histogram (chi-square over 20 bins)
+    assert abs(w.mean()) < 0.01 * bound and w.std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
+    hist, _ = np.histogram(w, bins=20, range=(-bound, bound))
+    assert stats.chisquare(hist).pvalue > 1e-4
+    assert not m.output.any()
+    default = Word2Vec(dim=dim, min_count=1, seed=7, progress=False).build_vocab(path)
+    assert np.array_equal(m.input, default.input * np.float32(init_range / 0.5))
+
+
+@pytest.mark.parametrize("init_range", [0.0, -0.5, float("inf"), float("nan"), None, True])
+def test_init_range_is_validated(init_range):
+    with pytest.raises(ValueError, match="init_range must be > 0"):
+        Word2Vec(model="sg", init_range=init_range)
+
+
 def test_progress_line_shows_the_schedule(tmp_path, capsys):
     path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(3), 20, 50))
     Word2Vec(path, dim=8, min_count=1, epochs=1, threads=1, progress=True)

@@ -93,6 +93,8 @@ def _add_train(sub) -> None:
     p.add_argument("--min-alpha", type=_positive_float, default=None,
                    help="learning rate at the end of training (default: word2vec.c's schedule, which decays "
                         "toward 0 and stops at alpha * 1e-4)")
+    p.add_argument("--init-range", type=_positive_float, default=0.5,
+                   help="input vectors start uniform in +-init_range/dim (word2vec.c: 0.5; gensim 4: 1.0)")
     p.add_argument("--seed", type=_non_negative_int, default=1,
                    help="random seed; with --threads 1 the vectors are identical from run to run")
     p.add_argument("--max-vocab-size", type=_positive_int, default=None,
@@ -288,8 +290,8 @@ def _train_here(args, dp) -> int:
     else:
         model = Word2Vec(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
                          sample=args.sample, min_count=args.min_count, epochs=args.epochs, threads=args.threads,
-                         alpha=args.alpha, min_alpha=args.min_alpha, seed=args.seed, max_vocab_size=args.max_vocab_size,
-                         max_final_vocab=args.max_final_vocab, cbow_mean=not args.cbow_sum,
+                         alpha=args.alpha, min_alpha=args.min_alpha, init_range=args.init_range, seed=args.seed,
+                         max_vocab_size=args.max_vocab_size, max_final_vocab=args.max_final_vocab, cbow_mean=not args.cbow_sum,
                          shared_negatives=not args.per_pair_negatives, tokenizer=args.tokenizer, device=args.device,
                          sync_words=args.sync_words, dist_alpha_scale=args.dist_alpha_scale, progress=progress,
                          distributed=dp is not None, dist_timeout=args.dist_timeout)

@@ -10,7 +10,11 @@ The recipe is word2vec.c's: frequent-word subsampling, a window shrunk at random
 each centre word, negatives drawn from the unigram^0.75 distribution, output weights
 starting at zero and input weights uniform in +-0.5/dim, and a learning rate falling
 linearly from alpha to alpha * 1e-4 over all epochs (to min_alpha, gensim's option,
-when given). Skip-gram shares one draw of
+when given). gensim 4 departs from it twice: its input weights start in +-1/dim
+(`init_range=1.0` here), and its corpus_file mode with W workers ends the rate at
+alpha - (alpha - min_alpha) / W (`min_alpha` here); in one epoch of CBOW those two
+are worth ~3.5 points of analogy accuracy (bench/results/cbow_schedule-20261125.md).
+Skip-gram shares one draw of
 negatives across a centre word's window and updates the window as one small matrix
 product (pWord2Vec's HogBatch); `shared_negatives=False` gives word2vec.c's per-pair
 negatives. Threads update the weights without locks (Hogwild). With one thread and a
@@ -53,6 +57,7 @@ class Settings:
     epochs: int = 1                    # -iter
     alpha: Optional[float] = None      # -alpha (None: 0.025 for sg, 0.05 for cbow)
     min_alpha: Optional[float] = None  # the rate the linear decay ends at (None: word2vec.c's, alpha * 1e-4)
+    init_range: float = 0.5            # input weights start uniform in +-init_range/dim (gensim 4: 1.0)
     threads: int = 0                   # -threads (0: every core)
     seed: int = 1
     max_vocab_size: Optional[int] = None   # words held while counting (word2vec.c's pruning); None: no limit
@@ -78,9 +83,10 @@ class Settings:
                              f"noise word), got {self.negative!r}")
         if not (isinstance(self.sample, (int, float)) and self.sample >= 0):
             raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample!r}")
-        for name in ("alpha", "min_alpha", "dist_alpha_scale"):
+        for name in ("alpha", "min_alpha", "dist_alpha_scale", "init_range"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            if (value is None and name == "init_range") or value is not None and (
+                    isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf")):
                 raise ValueError(f"{name} must be > 0, got {value!r}")
         if self.min_alpha is not None and self.min_alpha > self.start_alpha:
             raise ValueError(f"min_alpha must not exceed alpha ({self.start_alpha}), got {self.min_alpha!r}")
@@ -167,7 +173,7 @@ class Word2Vec:
 
     def build_vocab(self, corpus) -> "Word2Vec":
         """Count the corpus, keep the words seen min_count times, and initialise the
-        weights as word2vec.c does (input uniform in +-0.5/dim, output zero). In a
+        weights as word2vec.c does (input uniform in +-init_range/dim, output zero). In a
         distributed run each rank counts its shard and the counts are merged."""
         s = self.settings
         t0 = time.perf_counter()
@@ -188,13 +194,14 @@ class Word2Vec:
         self.reset_weights()
 
     def reset_weights(self) -> None:
-        """word2vec.c's start: input [V, dim] uniform in +-0.5/dim, output [V, dim] zero;
-        the training position and history are cleared."""
+        """word2vec.c's start: input [V, dim] uniform in +-init_range/dim (0.5 unless set),
+        output [V, dim] zero; the training position and history are cleared."""
         s = self.settings
         V = len(self.vocab)
         rng = np.random.Generator(np.random.PCG64(s.seed))
         self.input_table, self.output_table = padded_table(V, s.dim), padded_table(V, s.dim)
-        self.input[:] = (rng.random((V, s.dim), dtype=np.float32) - np.float32(0.5)) / np.float32(s.dim)
+        self.input[:] = ((rng.random((V, s.dim), dtype=np.float32) - np.float32(0.5)) / np.float32(s.dim)
+                         * np.float32(2 * s.init_range))   # x 1.0 exactly at word2vec.c's 0.5
         self.words_done = 0
         self.words_planned = 0
         self.epochs_planned = self.epochs_done = self.epoch_position = 0
