@@ -13,7 +13,7 @@ linearly from alpha to alpha * 1e-4 over all epochs (to min_alpha, gensim's opti
 when given). gensim 4 departs from it twice: its input weights start in +-1/dim
 (`init_range=1.0` here), and its corpus_file mode with W workers ends the rate at
 alpha - (alpha - min_alpha) / W (`min_alpha` here); in one epoch of CBOW those two
-are worth ~3.5 points of analogy accuracy (bench/results/cbow_schedule-20261125.md).
+are worth ~3.5 points of analogy accuracy (bench/results/cbow_init_schedule-20261125.md).
 Skip-gram shares one draw of
 negatives across a centre word's window and updates the window as one small matrix
 product (pWord2Vec's HogBatch); `shared_negatives=False` gives word2vec.c's per-pair
