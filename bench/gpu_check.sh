@@ -14,27 +14,40 @@ export PYTHONUNBUFFERED=1
 : "${W2V_CUDA_ARCHS:=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)}"
 export W2V_CUDA_ARCHS
 status() { echo "$1: $2" | tee -a "$OUT/summary.txt"; }
+# The device tool stops a command at 600 s: every step gets at most its cap and what is
+# left before GPU_CHECK_SECONDS (default 560), so a hung step still leaves a summary.
+START=$SECONDS
+DEADLINE=${GPU_CHECK_SECONDS:-560}
+budget() {  # budget CAP -> seconds for the next step
+  local left=$(( DEADLINE - (SECONDS - START) ))
+  (( left < $1 )) && echo $(( left > 5 ? left : 5 )) || echo "$1"
+}
+timed_out() { [ "$1" = 124 ] || [ "$1" = 137 ]; }
 
 { nvidia-smi; git log -1 --format='commit %H %s'; python -c "import torch; print('torch', torch.__version__)"; } \
   > "$OUT/machine.txt" 2>&1
 cat "$OUT/machine.txt"
 
 echo "== build (archs $W2V_CUDA_ARCHS)"
-if python -m pip install --no-build-isolation --no-deps -v . > "$OUT/build.log" 2>&1; then
-  status build ok
+if timeout -k 5 "$(budget 300)" python -m pip install --no-build-isolation --no-deps -v . > "$OUT/build.log" 2>&1; then
+  status build "ok ($(( SECONDS - START )) s)"
 else
   status build FAILED; tail -40 "$OUT/build.log"; exit 1
 fi
 
 echo "== CUDA tests"
-python -m pytest tests/test_ops_cuda.py tests/test_trainer_cuda.py -q -x -p no:cacheprovider > "$OUT/tests.log" 2>&1
-status tests "$(tail -1 "$OUT/tests.log")"
+timeout -k 5 "$(budget 150)" python -m pytest tests/test_ops_cuda.py tests/test_trainer_cuda.py -q -x \
+  -p no:cacheprovider --durations=15 > "$OUT/tests.log" 2>&1
+rc=$?
+if timed_out $rc; then status tests "TIMED OUT (see tests.log; last line: $(tail -1 "$OUT/tests.log" | cut -c1-80))"
+else status tests "$(tail -1 "$OUT/tests.log")"; fi
 
 echo "== compute-sanitizer"
 SAN=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
 if [ -n "$SAN" ]; then
   for tool in memcheck racecheck; do
-    "$SAN" --tool "$tool" --error-exitcode 9 python bench/cuda_smoke.py > "$OUT/sanitizer-$tool.log" 2>&1
+    timeout -k 5 "$(budget 60)" "$SAN" --tool "$tool" --error-exitcode 9 python bench/cuda_smoke.py \
+      > "$OUT/sanitizer-$tool.log" 2>&1
     status "sanitizer $tool" "exit $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer-$tool.log") clean summaries)"
   done
 else
@@ -42,15 +55,15 @@ else
 fi
 
 echo "== op benchmark (GPU)"
-python bench/op_bench.py --device cuda --threads 1 --dims 128 --vocab 1000000 --batch 65536 \
+timeout -k 5 "$(budget 80)" python bench/op_bench.py --device cuda --threads 1 --dims 128 --vocab 1000000 --batch 65536 \
   --label gpu --results-dir "$OUT" > "$OUT/op_bench.log" 2>&1
 status op_bench "$(tail -1 "$OUT/op_bench.log" | python -c 'import json,sys; d=json.loads(sys.stdin.read()); print("fused", d["fused_step_speedup"], "autograd", d["autograd_speedup"])' 2>&1)"
 
 echo "== trainer benchmark (GPU)"
-python bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz --eval-dir .carry/eval --out "$OUT" \
+timeout -k 5 "$(budget 200)" python bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz --eval-dir .carry/eval --out "$OUT" \
   > "$OUT/train_bench.log" 2>&1
 tail -8 "$OUT/train_bench.log"
 status train_bench "$(tail -1 "$OUT/train_bench.log")"
 
-echo "== summary"
+echo "== summary ($(( SECONDS - START )) s)"
 cat "$OUT/summary.txt"
