@@ -34,8 +34,10 @@ def ops() -> None:
             w2v_ext.sgns_step_(w_in, w_out, c, x, n, 0.1)
             w2v_ext.sgns_step_(w_in, w_in, c, x, n3, 0.1)
             w2v_ext.cbow_ns_step_(w_in, w_out, c, x, n, 0.1)
-        try:
+        try:   # the index check is asynchronous: the error surfaces at check_index_errors()
             w2v_ext.sgns_loss(w_in, w_out, c, x + V, n)
+            w2v_ext.check_index_errors()
+            raise AssertionError("an index out of range went unreported")
         except IndexError:
             pass
     torch.cuda.synchronize()

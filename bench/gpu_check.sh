@@ -35,6 +35,20 @@ else
   status build FAILED; tail -40 "$OUT/build.log"; exit 1
 fi
 
+echo "== device check"
+# without this a driver too old for the toolkit, or a CPU-only torch, makes every CUDA test skip
+if ! python -c "
+import torch
+from w2v_ext import _native as n
+assert n.cuda is not None, 'the CUDA module was not built (see build.log)'
+assert n.cuda.device_count() > 0, 'w2v_ext sees no device: ' + n.cuda.device_error()
+assert torch.cuda.is_available(), 'torch ' + torch.__version__ + ' sees no CUDA device'
+print('w2v_ext sees', n.cuda.device_count(), 'device(s); torch', torch.__version__, torch.cuda.get_device_name(0))
+" > "$OUT/device_check.log" 2>&1; then
+  status "device check" "FAILED: $(tail -1 "$OUT/device_check.log")"; exit 1
+fi
+status "device check" "$(tail -1 "$OUT/device_check.log")"
+
 echo "== CUDA tests"
 timeout -k 5 "$(budget 150)" python -m pytest tests/test_ops_cuda.py tests/test_trainer_cuda.py -q -x \
   -p no:cacheprovider --durations=15 > "$OUT/tests.log" 2>&1

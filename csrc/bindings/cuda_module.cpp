@@ -176,6 +176,7 @@ PYBIND11_MODULE(_w2v_cuda, m) {
   m.doc() = "w2v_ext CUDA kernels (raw-pointer interface; use the w2v_ext Python API)";
   bind_views(m);
   m.def("device_count", &cuda::device_count, "CUDA devices visible to this process (0 without a GPU)");
+  m.def("device_error", &cuda::device_error, "why device_count() is 0 (the CUDA runtime's message), or ''");
   bind_device_trainer(m);
   const auto release = py::call_guard<py::gil_scoped_release>();
   m.def("check_index_range", &check_index_range, release, py::arg("index_dtype"), py::arg("data"),

@@ -98,6 +98,9 @@ __global__ void cbow_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
 
 template <typename T, typename I>
 __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, bool exact_context_gradient, T* loss) {
+  // The step trains each row on its own centre and negatives, as the CPU step does; coef
+  // holds 1 + K terms, not the B + K of in-batch positives.
+  b.in_batch_positives = false;
   extern __shared__ unsigned char shared_bytes[];
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows || batch_blocked(b)) return;

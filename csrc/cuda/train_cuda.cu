@@ -324,25 +324,31 @@ DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init
       W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.copied, cudaEventDisableTiming));
       W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.trained, cudaEventDisableTiming));
     }
+    // Every copy and memset goes on the compute stream: the streams are non-blocking, so
+    // work on the legacy default stream would not be ordered before the kernels.
     d.input.reserve(vocab * d.stride);
     d.output.reserve(vocab * d.stride);
-    W2V_CUDA_CHECK(cudaMemset(d.output.data, 0, vocab * d.stride * sizeof(float)));
-    W2V_CUDA_CHECK(cudaMemset(d.input.data, 0, vocab * d.stride * sizeof(float)));
-    W2V_CUDA_CHECK(cudaMemcpy2D(d.input.data, d.stride * sizeof(float), input_init, host_stride * sizeof(float),
-                                dim * sizeof(float), vocab, cudaMemcpyHostToDevice));
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.output.data, 0, vocab * d.stride * sizeof(float), d.compute));
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.input.data, 0, vocab * d.stride * sizeof(float), d.compute));
+    W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input_init, host_stride * sizeof(float),
+                                     dim * sizeof(float), vocab, cudaMemcpyHostToDevice, d.compute));
     d.subsample = keep != nullptr;
     if (d.subsample) {
       d.keep.reserve(vocab);
-      W2V_CUDA_CHECK(cudaMemcpy(d.keep.data, keep, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice));
+      W2V_CUDA_CHECK(cudaMemcpyAsync(d.keep.data, keep, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice,
+                                     d.compute));
     }
     d.accept.reserve(vocab);
     d.alias.reserve(vocab);
-    W2V_CUDA_CHECK(cudaMemcpy(d.accept.data, noise_accept, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice));
-    W2V_CUDA_CHECK(cudaMemcpy(d.alias.data, noise_alias, vocab * sizeof(int32_t), cudaMemcpyHostToDevice));
+    W2V_CUDA_CHECK(cudaMemcpyAsync(d.accept.data, noise_accept, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice,
+                                   d.compute));
+    W2V_CUDA_CHECK(cudaMemcpyAsync(d.alias.data, noise_alias, vocab * sizeof(int32_t), cudaMemcpyHostToDevice,
+                                   d.compute));
     d.loss.reserve(1);
     d.counters.reserve(2);
-    W2V_CUDA_CHECK(cudaMemset(d.loss.data, 0, sizeof(double)));
-    W2V_CUDA_CHECK(cudaMemset(d.counters.data, 0, 2 * sizeof(unsigned long long)));
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.loss.data, 0, sizeof(double), d.compute));
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.counters.data, 0, 2 * sizeof(unsigned long long), d.compute));
+    W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));  // the caller's host arrays may go after this
   } catch (...) {
     delete impl_;
     throw;
@@ -407,34 +413,35 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
 ChunkStats DeviceTrainer::collect() {
   Impl& d = *impl_;
   d.select();
-  W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
   double loss = 0;
   unsigned long long counters[2] = {0, 0};
-  W2V_CUDA_CHECK(cudaMemcpy(&loss, d.loss.data, sizeof(double), cudaMemcpyDeviceToHost));
-  W2V_CUDA_CHECK(cudaMemcpy(counters, d.counters.data, sizeof(counters), cudaMemcpyDeviceToHost));
-  W2V_CUDA_CHECK(cudaMemset(d.loss.data, 0, sizeof(double)));
-  W2V_CUDA_CHECK(cudaMemset(d.counters.data, 0, sizeof(counters)));
+  // On the compute stream: the reset lands before the next chunk's kernels add to them.
+  W2V_CUDA_CHECK(cudaMemcpyAsync(&loss, d.loss.data, sizeof(double), cudaMemcpyDeviceToHost, d.compute));
+  W2V_CUDA_CHECK(cudaMemcpyAsync(counters, d.counters.data, sizeof(counters), cudaMemcpyDeviceToHost, d.compute));
+  W2V_CUDA_CHECK(cudaMemsetAsync(d.loss.data, 0, sizeof(double), d.compute));
+  W2V_CUDA_CHECK(cudaMemsetAsync(d.counters.data, 0, sizeof(counters), d.compute));
+  W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
   return {loss, static_cast<int64_t>(counters[0]), static_cast<int64_t>(counters[1]), 0.f};
 }
 
 void DeviceTrainer::download(float* input, float* output, int64_t host_stride) {
   Impl& d = *impl_;
   d.select();
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(input, host_stride * sizeof(float), d.input.data, d.stride * sizeof(float),
+                                   d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost, d.compute));
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(output, host_stride * sizeof(float), d.output.data, d.stride * sizeof(float),
+                                   d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost, d.compute));
   W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
-  W2V_CUDA_CHECK(cudaMemcpy2D(input, host_stride * sizeof(float), d.input.data, d.stride * sizeof(float),
-                              d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost));
-  W2V_CUDA_CHECK(cudaMemcpy2D(output, host_stride * sizeof(float), d.output.data, d.stride * sizeof(float),
-                              d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost));
 }
 
 void DeviceTrainer::upload(const float* input, const float* output, int64_t host_stride) {
   Impl& d = *impl_;
   d.select();
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input, host_stride * sizeof(float),
+                                   d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice, d.compute));
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.output.data, d.stride * sizeof(float), output, host_stride * sizeof(float),
+                                   d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice, d.compute));
   W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
-  W2V_CUDA_CHECK(cudaMemcpy2D(d.input.data, d.stride * sizeof(float), input, host_stride * sizeof(float),
-                              d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice));
-  W2V_CUDA_CHECK(cudaMemcpy2D(d.output.data, d.stride * sizeof(float), output, host_stride * sizeof(float),
-                              d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice));
 }
 
 int64_t DeviceTrainer::vocab() const { return impl_->vocab; }

@@ -49,11 +49,16 @@ __device__ __forceinline__ void warp_fill(T value, T* y, int64_t d, int lane) {
 }
 
 // True while the device's index-check state records an error (index_check.h): the
-// kernel must then return before reading an index.
+// kernel must then return before reading an index. Called by the whole warp: lane 0
+// reads the state and every lane gets its answer, so the warp returns as one (the
+// state can change while a warp reads it, and the warp's later shuffles need all lanes).
 template <typename Batch>
 __device__ __forceinline__ bool batch_blocked(const Batch& b) {
-  return b.index_error != nullptr &&
-         *reinterpret_cast<const volatile unsigned long long*>(b.index_error + 1) != kNoIndexError;
+  if (b.index_error == nullptr) return false;
+  int blocked = 0;
+  if ((threadIdx.x & (kWarp - 1)) == 0)
+    blocked = *reinterpret_cast<const volatile unsigned long long*>(b.index_error + 1) != kNoIndexError;
+  return __shfl_sync(kFullMask, blocked, 0) != 0;
 }
 
 // This thread's warp and lane, and the batch row its warp owns.

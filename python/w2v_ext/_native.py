@@ -34,7 +34,7 @@ def kernels_for(device_type: str):
             raise RuntimeError("w2v_ext was built without CUDA support (no CUDA toolkit was found at build "
                                "time); reinstall from source on a machine with nvcc to use CUDA tensors")
         if cuda.device_count() == 0:
-            raise RuntimeError("w2v_ext: no CUDA device is visible to this process")
+            raise RuntimeError(f"w2v_ext: no CUDA device is visible to this process ({cuda.device_error()})")
         if not hasattr(cuda, "sgns_forward"):
             raise NotImplementedError("this version of w2v_ext has no CUDA kernels for the ops yet; "
                                       "run them on CPU tensors")

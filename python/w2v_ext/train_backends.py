@@ -85,8 +85,9 @@ class CudaBackend:
             raise RuntimeError("device='cuda' needs the CUDA module, which this build of w2v_ext lacks (no CUDA "
                                "toolkit at build time); reinstall from source on a machine with nvcc")
         if cuda.device_count() <= device_index:
+            why = cuda.device_error()
             raise RuntimeError(f"device='cuda:{device_index}': this process sees {cuda.device_count()} CUDA "
-                               f"device(s)")
+                               f"device(s)" + (f" ({why})" if why else ""))
         if not model.settings.shared_negatives and model.settings.model == "sg":
             raise ValueError("device='cuda' trains skip-gram with negatives shared across each window; "
                              "shared_negatives=False (word2vec.c's per-pair negatives) is CPU-only")
