@@ -14,6 +14,8 @@ export PYTHONUNBUFFERED=1
 : "${W2V_CUDA_ARCHS:=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)}"
 export W2V_CUDA_ARCHS
 status() { echo "$1: $2" | tee -a "$OUT/summary.txt"; }
+# The device image's torch lives in its python3; a plain "python" may not exist there.
+PY=${PYTHON:-$(command -v python3 || command -v python)}
 # The device tool stops a command at 600 s: every step gets at most its cap and what is
 # left before GPU_CHECK_SECONDS (default 560), so a hung step still leaves a summary.
 START=$SECONDS
@@ -24,20 +26,27 @@ budget() {  # budget CAP -> seconds for the next step
 }
 timed_out() { [ "$1" = 124 ] || [ "$1" = 137 ]; }
 
-{ nvidia-smi; git log -1 --format='commit %H %s'; python -c "import torch; print('torch', torch.__version__)"; } \
+{ nvidia-smi; git log -1 --format='commit %H %s'; "$PY" -c "import torch; print('torch', torch.__version__)"; } \
   > "$OUT/machine.txt" 2>&1
 cat "$OUT/machine.txt"
 
 echo "== build (archs $W2V_CUDA_ARCHS)"
-if timeout -k 5 "$(budget 300)" python -m pip install --no-build-isolation --no-deps -v . > "$OUT/build.log" 2>&1; then
+# CMake finds nvcc on the PATH; the image may keep it only under /usr/local/cuda/bin
+command -v nvcc > /dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && export PATH=/usr/local/cuda/bin:$PATH; }
+if timeout -k 5 "$(budget 300)" "$PY" -m pip install --no-build-isolation --no-deps -v . > "$OUT/build.log" 2>&1; then
   status build "ok ($(( SECONDS - START )) s)"
+# an environment we may not write to: install beside the checkout instead
+elif timeout -k 5 "$(budget 300)" "$PY" -m pip install --no-build-isolation --no-deps -v --target .gpu-site . \
+       > "$OUT/build-target.log" 2>&1; then
+  export PYTHONPATH="$PWD/.gpu-site${PYTHONPATH:+:$PYTHONPATH}"
+  status build "ok into .gpu-site ($(( SECONDS - START )) s; the first try failed, see build.log)"
 else
-  status build FAILED; tail -40 "$OUT/build.log"; exit 1
+  status build FAILED; tail -40 "$OUT/build.log" "$OUT/build-target.log"; exit 1
 fi
 
 echo "== device check"
 # without this a driver too old for the toolkit, or a CPU-only torch, makes every CUDA test skip
-if ! python -c "
+if ! "$PY" -c "
 import torch
 from w2v_ext import _native as n
 assert n.cuda is not None, 'the CUDA module was not built (see build.log)'
@@ -50,7 +59,7 @@ fi
 status "device check" "$(tail -1 "$OUT/device_check.log")"
 
 echo "== CUDA tests"
-timeout -k 5 "$(budget 150)" python -m pytest tests/test_ops_cuda.py tests/test_trainer_cuda.py -q -x \
+timeout -k 5 "$(budget 150)" "$PY" -m pytest tests/test_ops_cuda.py tests/test_trainer_cuda.py -q -x \
   -p no:cacheprovider --durations=15 > "$OUT/tests.log" 2>&1
 rc=$?
 if timed_out $rc; then status tests "TIMED OUT (see tests.log; last line: $(tail -1 "$OUT/tests.log" | cut -c1-80))"
@@ -60,7 +69,7 @@ echo "== compute-sanitizer"
 SAN=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
 if [ -n "$SAN" ]; then
   for tool in memcheck racecheck; do
-    timeout -k 5 "$(budget 60)" "$SAN" --tool "$tool" --error-exitcode 9 python bench/cuda_smoke.py \
+    timeout -k 5 "$(budget 60)" "$SAN" --tool "$tool" --error-exitcode 9 "$PY" bench/cuda_smoke.py \
       > "$OUT/sanitizer-$tool.log" 2>&1
     status "sanitizer $tool" "exit $? ($(grep -c 'ERROR SUMMARY: 0 errors' "$OUT/sanitizer-$tool.log") clean summaries)"
   done
@@ -69,12 +78,12 @@ else
 fi
 
 echo "== op benchmark (GPU)"
-timeout -k 5 "$(budget 80)" python bench/op_bench.py --device cuda --threads 1 --dims 128 --vocab 1000000 --batch 65536 \
+timeout -k 5 "$(budget 80)" "$PY" bench/op_bench.py --device cuda --threads 1 --dims 128 --vocab 1000000 --batch 65536 \
   --label gpu --results-dir "$OUT" > "$OUT/op_bench.log" 2>&1
-status op_bench "$(tail -1 "$OUT/op_bench.log" | python -c 'import json,sys; d=json.loads(sys.stdin.read()); print("fused", d["fused_step_speedup"], "autograd", d["autograd_speedup"])' 2>&1)"
+status op_bench "$(tail -1 "$OUT/op_bench.log" | "$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); print("fused", d["fused_step_speedup"], "autograd", d["autograd_speedup"])' 2>&1)"
 
 echo "== trainer benchmark (GPU)"
-timeout -k 5 "$(budget 200)" python bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz --eval-dir .carry/eval --out "$OUT" \
+timeout -k 5 "$(budget 200)" "$PY" bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz --eval-dir .carry/eval --out "$OUT" \
   > "$OUT/train_bench.log" 2>&1
 tail -8 "$OUT/train_bench.log"
 status train_bench "$(tail -1 "$OUT/train_bench.log")"
