@@ -126,6 +126,19 @@ def results_path(results_dir: str, name: str, started: datetime.datetime, label:
     return os.path.join(results_dir, "-".join(parts) + ".md")
 
 
+def save_results(args, name: str, started: datetime.datetime, markdown: str) -> Optional[str]:
+    """Write a benchmark's markdown report to args.results_dir (see results_path), unless
+    args.no_save; written to a temporary name, then renamed. Returns the path or None."""
+    if args.no_save:
+        return None
+    path = results_path(args.results_dir, name, started, args.label, args.quick)
+    with open(path + ".tmp", "w") as f:
+        f.write(markdown)
+    os.replace(path + ".tmp", path)
+    print(f"wrote {path}")
+    return path
+
+
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "._" else "_" for c in text).strip("_")[:60] or "run"
 

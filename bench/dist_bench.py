@@ -138,11 +138,7 @@ def main(argv=None) -> int:
     elapsed = time.perf_counter() - t0
     text = render(args, runs, corpus, words, started, load_before, elapsed)
     print(text)
-    if not args.no_save:
-        path = _common.results_path(args.results_dir, "dist_bench", started, args.label, args.quick)
-        with open(path, "w") as f:
-            f.write(text)
-        print(f"wrote {path}")
+    _common.save_results(args, "dist_bench", started, text)
     for rec in runs:
         print(json.dumps(rec))
     return 0

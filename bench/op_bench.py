@@ -481,12 +481,7 @@ def main(argv=None) -> int:
     report = render(a, rows, variants, summary, check, versions, started, elapsed)
     print()
     print(report["table"])
-    path = None
-    if not a.no_save:
-        path = _common.results_path(a.results_dir, "op_bench", started, a.label, a.quick)
-        with open(path, "w") as f:
-            f.write(report["markdown"])
-        print(f"wrote {path}")
+    path = _common.save_results(a, "op_bench", started, report["markdown"])
     out = dict(summary, benchmark="op_bench", label=a.label, quick=a.quick, elapsed_s=round(elapsed, 1),
                results_file=path, check_ok=None if check is None else
                ("error" not in check and all(r["ok"] for r in check.values())),

@@ -356,12 +356,7 @@ def main(argv=None) -> int:
     md, table = render(args, results, models, notes, versions, started, elapsed, ours_cmd, corpus)
     print()
     print(table)
-    path = None
-    if not args.no_save:
-        path = _common.results_path(args.results_dir, "train_bench", started, args.label, args.quick)
-        with open(path, "w") as f:
-            f.write(md)
-        print(f"wrote {path}")
+    path = _common.save_results(args, "train_bench", started, md)
     for rec in results:
         print(json.dumps(dict(rec, label=args.label, quick=args.quick, results_file=path)), flush=True)
     return 0
