@@ -293,6 +293,13 @@ def test_initial_weights_uniform_in_init_range(tmp_path, init_range):
     assert np.array_equal(m.input, default.input * np.float32(init_range / 0.5))
 
 
+@pytest.mark.parametrize("name", ["alpha", "min_alpha"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_rates_must_be_finite(name, value):
+    with pytest.raises(ValueError, match=f"{name} must be > 0"):
+        Word2Vec(model="sg", **{name: value})
+
+
 @pytest.mark.parametrize("init_range", [0.0, -0.5, float("inf"), float("nan"), None, True])
 def test_init_range_is_validated(init_range):
     with pytest.raises(ValueError, match="init_range must be > 0"):

@@ -85,8 +85,9 @@ class Settings:
             raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample!r}")
         for name in ("alpha", "min_alpha", "dist_alpha_scale", "init_range"):
             value = getattr(self, name)
-            if (value is None and name == "init_range") or value is not None and (
-                    isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf")):
+            if value is None and name != "init_range":   # None: the default schedule / scale
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"{name} must be > 0, got {value!r}")
         if self.min_alpha is not None and self.min_alpha > self.start_alpha:
             raise ValueError(f"min_alpha must not exceed alpha ({self.start_alpha}), got {self.min_alpha!r}")
