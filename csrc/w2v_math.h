@@ -50,8 +50,11 @@ W2V_HD T bce_with_logits_grad(T score, bool positive) {
 constexpr int kSigmoidBuckets = 1024;
 constexpr float kSigmoidRange = 8.0f;
 
+// x in (-kSigmoidRange, kSigmoidRange). The product rounds up to kSigmoidBuckets for the
+// floats just below the range's top, which belong to the last bucket.
 W2V_HD int sigmoid_bucket(float x) {
-  return static_cast<int>((x + kSigmoidRange) * (kSigmoidBuckets / (2.0f * kSigmoidRange)));
+  const int bucket = static_cast<int>((x + kSigmoidRange) * (kSigmoidBuckets / (2.0f * kSigmoidRange)));
+  return bucket < kSigmoidBuckets ? bucket : kSigmoidBuckets - 1;
 }
 
 W2V_HD float sigmoid_of_bucket(int bucket) {
@@ -59,9 +62,9 @@ W2V_HD float sigmoid_of_bucket(int bucket) {
   return static_cast<float>(1.0 / (1.0 + exp(-x)));
 }
 
+// NaN stays NaN (a diverged model's scores), so its loss shows it.
 W2V_HD float quantised_sigmoid(float x) {
-  if (x >= kSigmoidRange) return 1.0f;
-  if (x <= -kSigmoidRange) return 0.0f;
+  if (!(x > -kSigmoidRange && x < kSigmoidRange)) return x >= kSigmoidRange ? 1.0f : x <= -kSigmoidRange ? 0.0f : x;
   return sigmoid_of_bucket(sigmoid_bucket(x));
 }
 

@@ -4,6 +4,7 @@
 
 #include "bindings/numpy_util.h"
 #include "bindings/train_common.h"
+#include "cpu/sigmoid_table.h"
 #include "train.h"
 
 namespace py = pybind11;
@@ -13,6 +14,20 @@ namespace w2v::bindings {
 
 void bind_train(py::module_& m) {
   bind_train_settings(m);
+
+  // For tests: the trainer's sigmoid (the CPU table and the function the CUDA trainer
+  // computes) at each element of a float32 array.
+  m.def("sigmoid_table", [](const py::array_t<float, py::array::c_style | py::array::forcecast>& x) {
+    py::array_t<float> out(x.size());
+    const cpu::SigmoidTable& table = cpu::SigmoidTable::instance();
+    for (py::ssize_t i = 0; i < x.size(); ++i) out.mutable_data()[i] = table(x.data()[i]);
+    return out;
+  });
+  m.def("quantised_sigmoid", [](const py::array_t<float, py::array::c_style | py::array::forcecast>& x) {
+    py::array_t<float> out(x.size());
+    for (py::ssize_t i = 0; i < x.size(); ++i) out.mutable_data()[i] = quantised_sigmoid(x.data()[i]);
+    return out;
+  });
 
   m.def(
       "train_chunk",

@@ -13,8 +13,7 @@ class SigmoidTable {
 
   // Equal to quantised_sigmoid(x), bit for bit.
   float operator()(float x) const {
-    if (x >= kSigmoidRange) return 1.0f;
-    if (x <= -kSigmoidRange) return 0.0f;
+    if (!(x > -kSigmoidRange && x < kSigmoidRange)) return x >= kSigmoidRange ? 1.0f : x <= -kSigmoidRange ? 0.0f : x;
     return values_[sigmoid_bucket(x)];
   }
 

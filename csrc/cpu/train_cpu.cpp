@@ -1,6 +1,9 @@
 #include "train.h"
 
 #include <algorithm>
+#include <new>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "cpu/ns_update.h"
@@ -21,6 +24,8 @@ struct EpochKeys {
       : subsample(stream_key(seed, epoch, 1)), window(stream_key(seed, epoch, 2)), noise(stream_key(seed, epoch, 3)) {}
 };
 
+// One thread's working memory. A window never holds more inputs than its sentence has
+// other words, so a huge `window` costs no more than the longest sentence.
 struct Scratch {
   std::vector<int32_t> kept_ids;
   std::vector<int64_t> kept_positions;
@@ -28,8 +33,8 @@ struct Scratch {
   std::vector<float*> inputs, targets;
   std::vector<float> scores, grad_inputs, h;
 
-  Scratch(const TrainModel& model, const TrainSettings& s) {
-    const int64_t max_inputs = 2 * static_cast<int64_t>(s.window), max_targets = 1 + s.negative;
+  Scratch(const TrainModel& model, const TrainSettings& s, int64_t max_inputs) {
+    const int64_t max_targets = 1 + static_cast<int64_t>(s.negative);
     noise.resize(s.negative);
     next_noise.resize(s.negative);
     inputs.resize(max_inputs);
@@ -38,7 +43,52 @@ struct Scratch {
     grad_inputs.resize(max_inputs * model.dim);
     h.resize(model.dim);
   }
+
+  static int64_t bytes(const TrainModel& model, const TrainSettings& s, int64_t max_inputs) {
+    const int64_t max_targets = 1 + static_cast<int64_t>(s.negative);
+    return static_cast<int64_t>(2 * s.negative * sizeof(int32_t) + max_inputs * sizeof(float*) +
+                                max_targets * sizeof(float*) +
+                                (max_inputs * max_targets + max_inputs * model.dim + model.dim) * sizeof(float));
+  }
 };
+
+// bad_alloc (a MemoryError in Python) saying what was asked for.
+class ScratchAllocationError : public std::bad_alloc {
+ public:
+  explicit ScratchAllocationError(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+int64_t longest_sentence(const TrainChunk& chunk) {
+  int64_t longest = 0, begin = 0;
+  for (int64_t s = 0; s < chunk.sentences; ++s) {
+    longest = std::max(longest, chunk.sentence_ends[s] - begin);
+    begin = chunk.sentence_ends[s];
+  }
+  return longest;
+}
+
+// Every thread's scratch, allocated before the parallel region (a failed allocation
+// inside it would terminate the process).
+std::vector<Scratch> allocate_scratch(const TrainModel& model, const TrainSettings& s, const TrainChunk& chunk,
+                                      int team) {
+  const int64_t max_inputs = std::max<int64_t>(1, std::min<int64_t>(2 * static_cast<int64_t>(s.window),
+                                                                     longest_sentence(chunk) - 1));
+  try {
+    std::vector<Scratch> scratch;
+    scratch.reserve(team);
+    for (int t = 0; t < team; ++t) scratch.emplace_back(model, s, max_inputs);
+    return scratch;
+  } catch (const std::bad_alloc&) {
+    throw ScratchAllocationError(
+        "the trainer's working memory does not fit: " + std::to_string(team) + " thread(s) x " +
+        std::to_string(Scratch::bytes(model, s, max_inputs)) + " bytes (window " + std::to_string(s.window) +
+        ", negative " + std::to_string(s.negative) + ", dim " + std::to_string(model.dim) + ")");
+  }
+}
 
 // The centre's noise words (draws equal to the centre are skipped, as word2vec.c does);
 // returns how many.
@@ -179,13 +229,14 @@ ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, co
   const int64_t n_ranges = static_cast<int64_t>(ranges.size());
   ChunkStats total{0, 0, 0, settings.alpha};
   const int team = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(1, n_ranges))));
+  std::vector<Scratch> scratch = allocate_scratch(model, settings, chunk, team);
 #pragma omp parallel num_threads(team)
   {
-    Scratch scratch(model, settings);
+    Scratch* mine_scratch = &scratch[omp_get_thread_num()];
     ChunkStats mine{0, 0, 0, settings.alpha};
 #pragma omp for schedule(dynamic, 1)
     for (int64_t r = 0; r < n_ranges; ++r)
-      train_sentences(model, tables, settings, chunk, keys, ranges[r], &scratch, &mine);
+      train_sentences(model, tables, settings, chunk, keys, ranges[r], mine_scratch, &mine);
 #pragma omp critical
     {
       total.loss += mine.loss;

@@ -3,11 +3,67 @@ the CUDA trainer, which keeps copies of them on the device for the whole call to
 train() and copies them back when it ends (also when it is interrupted)."""
 from __future__ import annotations
 
+import math
 import os
 
 from typing import Optional
 
+import numpy as np
+
 from . import _native
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became NaN or infinite: training stopped (a learning rate
+    or an init range too large, or a model file holding bad weights)."""
+
+
+def _likely_causes(settings) -> str:
+    """The settings that most likely made training diverge, worst first."""
+    alpha, default_alpha = settings.start_alpha, {"sg": 0.025, "cbow": 0.05}[settings.model]
+    causes = []
+    if alpha > 2 * default_alpha:
+        causes.append(f"alpha={alpha:g} is {alpha / default_alpha:.0f}x word2vec.c's {default_alpha:g}: lower it")
+    if settings.init_range > 1:
+        causes.append(f"init_range={settings.init_range:g} starts the vectors far wider than word2vec.c's 0.5")
+    if settings.model == "sg" and settings.shared_negatives and settings.window > 50:
+        causes.append(f"window={settings.window} with negatives shared across the window steps each output row "
+                      f"by up to {2 * min(settings.window, settings.max_sentence_length)} inputs at once: use "
+                      f"per-pair negatives or a smaller window")
+    if settings.model == "cbow" and not settings.cbow_mean and settings.window > 20:
+        causes.append(f"cbow_mean=False sums up to {2 * settings.window} context vectors: average them or "
+                      f"use a smaller window")
+    if settings.negative > 100:
+        causes.append(f"negative={settings.negative} steps each input vector by that many noise words at once")
+    if not causes:
+        causes.append(f"the learning rate (alpha={alpha:g}) or init_range ({settings.init_range:g}) too large")
+    return "; ".join(causes) + "; or a loaded model file holding bad weights"
+
+
+def _first_non_finite_row(table: np.ndarray, rows_at_once: int = 1 << 14) -> Optional[int]:
+    for start in range(0, len(table), rows_at_once):
+        bad = ~np.isfinite(table[start:start + rows_at_once]).all(axis=1)
+        if bad.any():
+            return start + int(np.argmax(bad))
+    return None
+
+
+def check_loss(stats: dict, settings) -> dict:
+    """`stats` of a trained block; TrainingDiverged once its loss is NaN or infinite."""
+    if not math.isfinite(stats["loss"]):
+        raise TrainingDiverged(f"training diverged (the loss became {stats['loss']}) and stopped without "
+                               f"writing NaN vectors: {_likely_causes(settings)}")
+    return stats
+
+
+def check_weights(model, when: str) -> None:
+    """TrainingDiverged when either table holds a NaN or infinite value (`when`: 'before
+    training' or 'after training')."""
+    for name, table in (("input", model.input), ("output", model.output)):
+        row = _first_non_finite_row(table)
+        if row is not None:
+            raise TrainingDiverged(f"the {name} vectors hold NaN or infinite values {when} (row {row}, word "
+                                   f"{model.vocab.words[row]!r}): {_likely_causes(model.settings)}")
 
 
 def parse_device(device: str) -> Optional[int]:
@@ -61,9 +117,10 @@ class CpuBackend:
 
     def train_block(self, ids, ends, epoch, position, words_done, words_total) -> dict:
         m = self.model
-        return _native.cpu.train_chunk(m.input_table, m.output_table, self.keep, self.accept, self.alias,
-                                       self.settings, ids, ends, epoch, position, float(words_done),
-                                       float(words_total), self.threads)
+        stats = _native.cpu.train_chunk(m.input_table, m.output_table, self.keep, self.accept, self.alias,
+                                        self.settings, ids, ends, epoch, position, float(words_done),
+                                        float(words_total), self.threads)
+        return check_loss(stats, m.settings)
 
     def pull(self) -> None:
         """Make the model's tables current (they always are here)."""
@@ -108,7 +165,7 @@ class CudaBackend:
         # the learning rate at the block's last sentence, as the CPU kernel reports it
         last_start = float(words_done) + (float(ends[-2]) if len(ends) > 1 else 0.0)
         stats["alpha"] = learning_rate(self.alpha, self.min_alpha, last_start, float(words_total))
-        return stats
+        return check_loss(stats, self.model.settings)
 
     def pull(self) -> None:
         """Copy the device's tables into the model's (data-parallel averaging)."""
