@@ -288,9 +288,8 @@ def train_epoch(model, dp: DataParallel, corpus: CorpusShard, backend, epoch: in
         model.epoch_position = start + int(synced[WORDS])
         model.words_done = base + min(model.epoch_position, per_epoch)
         if synced[STOP]:
-            interrupt.pending = False
             _add_session(session, synced)
-            raise KeyboardInterrupt
+            raise interrupt.take()
         return synced
 
     def global_done() -> float:   # global words of the schedule, estimated between syncs
