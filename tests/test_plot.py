@@ -277,9 +277,10 @@ def test_cli_plot_words_and_neighbours(vectors, tmp_path):
     (["--neighbours", "aple"], "error: 'aple' is not in the vocabulary of {vectors}; closest vocabulary words: "
                                "apple"),
     (["--words", ",", ], "error: no words given"),
-    (["--words", "dog", "-o", "{tmp}/words.xyz"], "error: cannot tell the image format of '{tmp}/words.xyz': end it "
-                                                  "with .png, .svg or .pdf"),
-    (["--words", "dog", "-o", "{tmp}/missing/words.png"], "error: output directory {tmp}/missing does not exist"),
+    (["--words", "dog", "-o", "{tmp}/words.xyz"], "error: -o/--output: cannot tell the image format of "
+                                                  "'{tmp}/words.xyz': end it with .png, .svg or .pdf"),
+    (["--words", "dog", "-o", "{tmp}/missing/words.png"], "error: -o/--output: cannot write {tmp}/missing/words.png: "
+                                                          "output directory {tmp}/missing does not exist"),
 ])
 def test_cli_plot_errors_are_one_line(vectors, tmp_path, args, message):
     args = [a.format(tmp=tmp_path) for a in args]

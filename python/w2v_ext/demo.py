@@ -57,6 +57,7 @@ def run_demo(output_dir: str = "w2v_ext_demo", *, epochs: int = 5, threads: int 
     "neighbours": {word: [(neighbour, cosine), ...]}, "analogies": [((a, b, c),
     [(answer, score), ...]), ...], "stats": the training stats, "vocab": V}.
     """
+    from .atomic_file import check_output_path
     from .plot import OptionalDependencyError, plot_neighbours, plot_training_curve
     from .trainer import Word2Vec
 
@@ -69,6 +70,11 @@ def run_demo(output_dir: str = "w2v_ext_demo", *, epochs: int = 5, threads: int 
     if os.path.exists(output_dir) and not os.path.isdir(output_dir):
         raise FileExistsError(f"output directory {output_dir!r} is a file")
     os.makedirs(output_dir, exist_ok=True)
+    vectors = os.path.join(output_dir, "vectors.bin")
+    neighbours_image = os.path.join(output_dir, "neighbours.png")
+    curve_image = os.path.join(output_dir, "training_curve.png")
+    for path in [vectors] + ([neighbours_image, curve_image] if plots else []):
+        check_output_path(path, "--output-dir")   # before training, not after
 
     model = Word2Vec(model="sg", dim=dim, epochs=epochs, threads=threads, seed=seed, progress=progress)
     s = model.settings
@@ -106,22 +112,19 @@ def run_demo(output_dir: str = "w2v_ext_demo", *, epochs: int = 5, threads: int 
         rest = ", ".join(f"{w} {v:.2f}" for w, v in answers[1:])
         say(f"  {a} : {b} :: {c} : {best} ({score:.2f})".ljust(48) + f"then {rest}")
 
-    vectors = os.path.join(output_dir, "vectors.bin")
     model.save(vectors)
     written = [(vectors, "word2vec binary: w2v-ext similar / plot, gensim and word2vec.c read it")]
     plot_paths: List[str] = []
     plot_error = None
     if plots:
         try:
-            path = os.path.join(output_dir, "neighbours.png")
-            plot_neighbours(kv, [w for w in PLOT_WORDS if w in kv], path, topn=PLOT_TOPN,
+            plot_neighbours(kv, [w for w in PLOT_WORDS if w in kv], neighbours_image, topn=PLOT_TOPN,
                             title=f"nearest neighbours on the sample ({epochs} epochs, PCA of unit vectors)")
-            written.append((path, f"{', '.join(PLOT_WORDS)} and their {PLOT_TOPN} nearest neighbours"))
-            plot_paths.append(path)
-            path = os.path.join(output_dir, "training_curve.png")
-            plot_training_curve(records, path, title="training on the sample: loss and words/s per block")
-            written.append((path, "loss and words/s while training"))
-            plot_paths.append(path)
+            written.append((neighbours_image, f"{', '.join(PLOT_WORDS)} and their {PLOT_TOPN} nearest neighbours"))
+            plot_paths.append(neighbours_image)
+            plot_training_curve(records, curve_image, title="training on the sample: loss and words/s per block")
+            written.append((curve_image, "loss and words/s while training"))
+            plot_paths.append(curve_image)
         except OptionalDependencyError as e:
             plot_error = str(e)
 
