@@ -25,10 +25,13 @@ from typing import Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from .atomic_file import atomic_write
+
 __all__ = ["OptionalDependencyError", "project", "plot_words", "plot_neighbours", "plot_training_curve",
            "METHODS"]
 
 METHODS = ("pca", "tsne", "none")
+MAX_LABELS = 1000   # more labelled points than a plot can show legibly (and slow to draw)
 _PLOT_HINT = "pip install 'w2v_ext[plot]' (or: pip install matplotlib)"
 
 
@@ -58,7 +61,10 @@ def _new_axes(ax, figsize):
 
 def _finish(fig, path):
     if path is not None:
-        fig.savefig(os.fspath(path), dpi=fig.dpi)
+        name = os.fspath(path)
+        image_format = os.path.splitext(name)[1][1:].lower() or None   # as savefig infers it from a name
+        with atomic_write(name) as f:
+            fig.savefig(f, dpi=fig.dpi, format=image_format)
     return fig
 
 
@@ -78,6 +84,9 @@ def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarr
         raise ValueError(f"vectors must be [n, d], got shape {x.shape}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    finite = np.isfinite(x).all(axis=1)
+    if not finite.all():   # NaN would also stall the label placement
+        raise ValueError(f"vectors must be finite; row {int(np.argmin(finite))} is not")
     n, d = x.shape
     if method == "none":
         if d != 2:
@@ -115,6 +124,11 @@ def _tsne(unit: np.ndarray, seed: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- word plots
 
+def _check_label_count(count: int, hint: str) -> None:
+    if count > MAX_LABELS:
+        raise ValueError(f"{count} labels are more than a plot can show (at most {MAX_LABELS}); {hint}")
+
+
 def _known(kv, words: Iterable[str]) -> List[str]:
     words = [words] if isinstance(words, str) else list(words)
     if not words:
@@ -133,13 +147,29 @@ def _scatter_labelled(ax, coords: np.ndarray, labels: Sequence[str], colors=None
     ax.grid(True, alpha=0.25, zorder=0)
     styles = [dict(fontsize=11, fontweight="bold") if label in emphasize else dict(fontsize=9) for label in labels]
     first = [i for i, label in enumerate(labels) if label in emphasize]
-    offsets = _place_labels(ax, coords, labels, styles, first)
-    for (x, y), label, color, style, (dx, dy, far) in zip(coords, labels, colors, styles, offsets):
-        # a label moved away from its point gets a thin leader line to it
-        arrow = dict(arrowstyle="-", color=color, alpha=0.5, linewidth=0.6, shrinkA=0, shrinkB=3,
-                     relpos=(0.0 if dx > 0 else 1.0, 0.5)) if far else None
-        ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", color=color, zorder=3,
-                    arrowprops=arrow, **style)
+    placed = _place_labels(ax, coords, labels, styles, first)
+    for (x, y), label, color, style, (dx, dy, _) in zip(coords, labels, colors, styles, placed):
+        ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", color=color, zorder=3, **style)
+    _draw_leaders(ax, coords, [leader for _, _, leader in placed], colors)
+
+
+def _draw_leaders(ax, coords: np.ndarray, leaders: Sequence[Optional[tuple]], colors: Sequence) -> None:
+    """A thin line from each point to its label's edge where the label was moved away
+    (leaders[i]: that edge in points from the point, or None). One collection for all:
+    an arrow per label would cost milliseconds each to draw."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.transforms import Affine2D
+
+    rows = [i for i, leader in enumerate(leaders) if leader is not None]
+    if not rows:
+        return
+    ends = np.array([leaders[i] for i in rows])                          # [m, 2] points
+    starts = ends * (3.0 / np.linalg.norm(ends, axis=1, keepdims=True))  # 3 points out: clear of the marker
+    lines = LineCollection(np.stack([starts, ends], axis=1), colors=[colors[i] for i in rows], alpha=0.5,
+                           linewidths=0.6, zorder=3, transform=Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans)
+    lines.set_offsets(coords[rows])             # each segment drawn from its point
+    lines.set_offset_transform(ax.transData)
+    ax.add_collection(lines, autolim=False)
 
 
 # Where a label may go, in points from its point: (x offset of the label's left edge, or
@@ -154,47 +184,92 @@ def _place_labels(ax, coords: np.ndarray, labels: Sequence[str], styles: Sequenc
     """Greedy label placement: each label (those in `first`, then the rest in order) takes
     the first position of _OFFSETS whose box overlaps no label placed before and no
     point, else the one overlapping least. Works in display units, so the figure is
-    drawn first to fix the layout and the axes' limits. Returns (dx, dy, far) per label:
-    the offset in points, and whether the label ended up away from its point."""
+    drawn first to fix the layout and the axes' limits. Returns (dx, dy, leader) per
+    label: the offset in points, and where a leader line to the label ends (the middle of
+    its edge facing the point, in points from the point), or None when the label is
+    next to its point."""
     if len(labels) == 0:
         return []
     fig = ax.figure
     if not hasattr(fig.canvas, "get_renderer"):   # a canvas that cannot measure text: labels stay put
-        return [(4.0, 3.0, False)] * len(labels)
+        return [(4.0, 3.0, None)] * len(labels)
     fig.canvas.draw()   # settle the layout and limits (constrained layout moves the axes)
     renderer = fig.canvas.get_renderer()
     scale = fig.dpi / 72.0
     points = ax.transData.transform(coords)                # [n, 2] pixels
+    sizes = _label_sizes(ax, renderer, labels, styles)     # [n, 3] width, height, descent
     r = 3.0 * scale                                         # a marker's half-size, pixels
-    boxes = [np.hstack([points - r, points + r])]           # [n, 4] x0, y0, x1, y1: points, then labels
-    sizes = []
-    for label, style in zip(labels, styles):                # each label's box: width, height, descent
-        probe = ax.text(0, 0, label, **style)
-        extent = probe.get_window_extent(renderer)
-        base = ax.transData.transform((0, 0))[1]
-        sizes.append((extent.width, extent.height, extent.y0 - base))
-        probe.remove()
-    offsets: List[tuple] = [(4.0, 3.0, False)] * len(labels)
+    grid = _BoxGrid(cell=max(float(np.median(sizes[:, 0])), float(sizes[:, 1].max()), 4 * r))
+    for box in np.hstack([points - r, points + r]):
+        grid.add(box)
+    # [k, 2] candidate offsets in pixels: x of the label's left edge (None: right edge 4 points
+    # left of the point; width is added per label), y of its baseline
+    left = np.array([dx is None for dx, _ in _OFFSETS])
+    shift = np.array([[-4.0 if dx is None else dx, dy] for dx, dy in _OFFSETS]) * scale
+    offsets: List[tuple] = [(4.0, 3.0, None)] * len(labels)
     for i in list(dict.fromkeys(list(first) + list(range(len(labels))))):
         width, height, descent = sizes[i]
-        others = np.vstack(boxes)
-        best, best_cost = None, None
-        for dx, dy in _OFFSETS:
-            x0 = points[i, 0] + (dx * scale if dx is not None else -4 * scale - width)
-            y0 = points[i, 1] + dy * scale + descent
-            w = np.clip(np.minimum(x0 + width, others[:, 2]) - np.maximum(x0, others[:, 0]), 0, None)
-            h = np.clip(np.minimum(y0 + height, others[:, 3]) - np.maximum(y0, others[:, 1]), 0, None)
-            cost = float((w * h).sum())
-            if best_cost is None or cost < best_cost:
-                best, best_cost = (dx, dy, x0, y0), cost
-            if cost == 0:
-                break
-        dx, dy, x0, y0 = best
-        gap = np.hypot(max(x0 - points[i, 0], points[i, 0] - (x0 + width), 0.0),
-                       max(y0 - points[i, 1], points[i, 1] - (y0 + height), 0.0))   # point to label box
-        offsets[i] = (float(dx) if dx is not None else -4.0 - width / scale, float(dy), bool(gap > 6 * scale))
-        boxes.append(np.array([[x0, y0, x0 + width, y0 + height]]))
+        x0 = points[i, 0] + shift[:, 0] - np.where(left, width, 0.0)
+        y0 = points[i, 1] + shift[:, 1] + descent
+        candidates = np.stack([x0, y0, x0 + width, y0 + height], axis=1)      # [k, 4]
+        cost = _overlap_areas(candidates, grid.near(candidates.min(axis=0)[:2], candidates.max(axis=0)[2:]))
+        free = np.flatnonzero(cost == 0)
+        k = int(free[0]) if len(free) else int(np.argmin(cost))
+        gap = np.hypot(max(x0[k] - points[i, 0], points[i, 0] - (x0[k] + width), 0.0),
+                       max(y0[k] - points[i, 1], points[i, 1] - (y0[k] + height), 0.0))   # point to label box
+        dx, dy = (_OFFSETS[k][0] if not left[k] else -4.0 - width / scale), _OFFSETS[k][1]
+        leader = (dx if not left[k] else -4.0, dy + (descent + height / 2) / scale) if gap > 6 * scale else None
+        offsets[i] = (float(dx), float(dy), leader)
+        grid.add(candidates[k])
     return offsets
+
+
+def _label_sizes(ax, renderer, labels: Sequence[str], styles: Sequence[dict]) -> np.ndarray:
+    """[n, 3] each label's width, height and descent below its baseline, in pixels."""
+    base = ax.transData.transform((0, 0))[1]
+    sizes = np.empty((len(labels), 3))
+    for i, (label, style) in enumerate(zip(labels, styles)):
+        probe = ax.text(0, 0, label, **style)
+        extent = probe.get_window_extent(renderer)
+        sizes[i] = extent.width, extent.height, extent.y0 - base
+        probe.remove()
+    return sizes
+
+
+def _overlap_areas(candidates: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """[k] total area each candidate box [k, 4] shares with boxes [m, 4] (x0, y0, x1, y1)."""
+    if len(boxes) == 0:
+        return np.zeros(len(candidates))
+    c, b = candidates[:, None, :], boxes[None, :, :]
+    w = np.clip(np.minimum(c[..., 2], b[..., 2]) - np.maximum(c[..., 0], b[..., 0]), 0, None)
+    h = np.clip(np.minimum(c[..., 3], b[..., 3]) - np.maximum(c[..., 1], b[..., 1]), 0, None)
+    return (w * h).sum(axis=1)
+
+
+class _BoxGrid:
+    """Boxes (x0, y0, x1, y1) filed under the square cells they cover, so that finding
+    the boxes near a region looks at a few cells instead of every box: placing n labels
+    takes about n steps rather than n^2."""
+
+    def __init__(self, cell: float):
+        self.cell = cell
+        self.boxes: List[np.ndarray] = []
+        self.cells: dict = {}
+
+    def _cells(self, low, high):
+        """The (column, row) keys of the cells the region low..high (x, y) covers."""
+        (c0, r0), (c1, r1) = (np.floor_divide(corner, self.cell).astype(int) for corner in (low, high))
+        return ((c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1))
+
+    def add(self, box: np.ndarray) -> None:
+        for key in self._cells(box[:2], box[2:]):
+            self.cells.setdefault(key, []).append(len(self.boxes))
+        self.boxes.append(box)
+
+    def near(self, low, high) -> np.ndarray:
+        """[m, 4] the boxes filed in the cells that the region low..high (x, y) covers."""
+        found = {i for key in self._cells(low, high) for i in self.cells.get(key, ())}
+        return np.array([self.boxes[i] for i in sorted(found)]).reshape(-1, 4)
 
 
 def _axis_names(ax, method: str) -> None:
@@ -209,8 +284,8 @@ def plot_words(kv, words: Union[str, Sequence[str]], path=None, method: str = "p
 
     Args:
         kv: KeyedVectors (or anything with ``index(word)`` and ``[words] -> [n, d]``).
-        words: the words to plot (n >= 1; an unknown word raises UnknownWordError, a
-            KeyError whose message names close vocabulary words).
+        words: the words to plot (1 <= n <= MAX_LABELS; an unknown word raises
+            UnknownWordError, a KeyError whose message names close vocabulary words).
         path: where to save (.png, .pdf, .svg, ... by extension); None: do not save.
         method: 'pca', 'tsne' or 'none' (see :func:`project`).
         title: the axes' title (default: what was plotted and how).
@@ -218,6 +293,7 @@ def plot_words(kv, words: Union[str, Sequence[str]], path=None, method: str = "p
     Returns: the matplotlib Figure; its axes' ``texts`` are the labels, in ``words`` order.
     """
     words = _known(kv, words)
+    _check_label_count(len(words), "plot fewer words")
     coords = project(kv[words], method, seed=seed)
     fig, ax = _new_axes(ax, (7, 6))
     if method == "none":   # raw vectors: the origin matters (cosine similarity is the angle seen from it)
@@ -238,7 +314,8 @@ def plot_neighbours(kv, word: Union[str, Sequence[str]], path=None, topn: int = 
         kv: KeyedVectors.
         word: a word or a list of words (an unknown one raises UnknownWordError).
         path, method, title, ax, seed: as for :func:`plot_words`.
-        topn: neighbours per query word (a word already plotted is not repeated).
+        topn: neighbours per query word (a word already plotted is not repeated; at
+            most MAX_LABELS words in all, else ValueError).
     Returns: the matplotlib Figure; labels in ``texts`` order: the first query word,
     its neighbours (nearest first), the next query word, ...
     """
@@ -252,6 +329,7 @@ def plot_neighbours(kv, word: Union[str, Sequence[str]], path=None, topn: int = 
             if w not in labels:
                 labels.append(w)
                 group.append(g)
+    _check_label_count(len(labels), "lower topn")
     coords = project(kv[labels], method, seed=seed)
     fig, ax = _new_axes(ax, (8, 7))
     palette = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",

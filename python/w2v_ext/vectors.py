@@ -325,10 +325,13 @@ class KeyedVectors:
 
     @classmethod
     def load_word2vec_format(cls, path, binary: Optional[bool] = None, limit: Optional[int] = None,
-                             errors: str = "replace") -> "KeyedVectors":
-        """Read a word2vec text/binary file (format detected when binary is None).
+                             errors: str = "replace", drop_nonfinite: bool = False) -> "KeyedVectors":
+        """Read a word2vec text/binary file (format detected when binary is None); a file
+        that cannot be read raises VectorFileError (a ValueError naming the file), records
+        holding NaN or infinity included, unless ``drop_nonfinite`` skips them.
         See :func:`w2v_ext.word2vec_format.read_word2vec_format`."""
-        words, vectors = read_word2vec_format(path, binary=binary, limit=limit, errors=errors)
+        words, vectors = read_word2vec_format(path, binary=binary, limit=limit, errors=errors,
+                                              drop_nonfinite=drop_nonfinite)
         return cls(words, vectors)
 
     def to_embedding(self, freeze: bool = True):
