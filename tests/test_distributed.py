@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from test_trainer_quality import neighbour_rate, topic_corpus
-from trainer_testing import REPO, tokenize, write_text, zipf_lines
+from trainer_testing import REPO, block_sentences, write_text, zipf_lines
 from w2v_ext import cli, shard
 from fault_cli import FAULT_ENV
 from w2v_ext.corpus import Corpus, CorpusError
@@ -40,8 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # ---- shards and the merged vocabulary (in process) ------------------------------------------
 
 def shard_words(corpus, rank, world):
-    data = b"".join(CorpusShard(corpus, rank, world).blocks(1 << 12))
-    return [w for line in tokenize(data) for w in line]
+    return [w for line in block_sentences(CorpusShard(corpus, rank, world)) for w in line]
 
 
 @pytest.fixture
@@ -66,7 +65,7 @@ def test_shards_hold_every_word_once(tmp_path, small_pieces, kind):
     else:
         source = [a, b] if kind == "two files" else a
     corpus = Corpus(source, tokenizer="regex" if kind == "regex" else "whitespace")
-    whole = Counter(w for line in tokenize(b"".join(corpus.blocks())) for w in line)
+    whole = Counter(w for line in block_sentences(corpus) for w in line)
     for world in (1, 2, 3):
         shards = [shard_words(corpus, r, world) for r in range(world)]
         assert Counter(w for s in shards for w in s) == whole, (kind, world)

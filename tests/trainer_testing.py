@@ -24,6 +24,29 @@ def tokenize(data: bytes) -> List[List[bytes]]:
     return [[w[:MAX_WORD_BYTES] for w in SEPARATORS.split(line) if w] for line in data.split(b"\n")]
 
 
+def token_record_sentences(data: bytes) -> List[List[bytes]]:
+    """The sentences of a block of token records (csrc/corpus/tokenizer.h): a uint32
+    entry count, the entries (token lengths, 0 ending a sentence), then the tokens."""
+    count = int(np.frombuffer(data, np.uint32, 1)[0])
+    entries = np.frombuffer(data, np.uint32, count, offset=4).tolist()
+    out, sentence, pos = [], [], 4 * (count + 1)
+    for length in entries:
+        if length == 0:
+            out.append(sentence)
+            sentence = []
+        else:
+            sentence.append(data[pos:pos + length][:MAX_WORD_BYTES])
+            pos += length
+    return out
+
+
+def block_sentences(corpus, block_bytes: int = 1 << 12) -> List[List[bytes]]:
+    """The sentences of corpus.blocks() (a Corpus or a CorpusShard), text or token records."""
+    if corpus.token_records:
+        return [s for block in corpus.blocks(block_bytes) for s in token_record_sentences(block)]
+    return tokenize(b"".join(corpus.blocks(block_bytes)))
+
+
 def word_counts(data: bytes) -> Dict[bytes, int]:
     counts: Dict[bytes, int] = {}
     for line in tokenize(data):

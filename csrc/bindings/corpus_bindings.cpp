@@ -37,8 +37,10 @@ WordTable* make_word_index(const py::list& words) {
 }  // namespace
 
 void bind_corpus(py::module_& m) {
+  m.attr("MAX_WORD_BYTES") = kMaxWordBytes;  // longer words and tokens are cut to this many bytes
+
   py::class_<WordCounter>(m, "WordCounter")
-      .def(py::init<int64_t>(), py::arg("max_vocab_size") = 0)
+      .def(py::init<int64_t, bool>(), py::arg("max_vocab_size") = 0, py::arg("token_records") = false)
       .def(
           "add_block",
           [](WordCounter& counter, const py::buffer& data, bool last) {
@@ -74,8 +76,8 @@ void bind_corpus(py::module_& m) {
       .def("find", [](const WordTable& t, const py::bytes& w) { return t.find(std::string(w)); }, py::arg("word"));
 
   py::class_<CorpusEncoder>(m, "CorpusEncoder")
-      .def(py::init<const WordTable&, int64_t>(), py::arg("index"), py::arg("max_sentence_length"),
-           py::keep_alive<1, 2>())
+      .def(py::init<const WordTable&, int64_t, bool>(), py::arg("index"), py::arg("max_sentence_length"),
+           py::arg("token_records") = false, py::keep_alive<1, 2>())
       .def(
           "encode",
           [](CorpusEncoder& encoder, const py::buffer& data, bool last, int threads) {

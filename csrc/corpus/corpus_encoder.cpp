@@ -27,8 +27,8 @@ std::vector<size_t> piece_cuts(const char* data, size_t n, int pieces) {
 
 }  // namespace
 
-CorpusEncoder::CorpusEncoder(const WordTable& vocabulary, int64_t max_sentence_length)
-    : vocabulary_(vocabulary), max_sentence_length_(max_sentence_length) {}
+CorpusEncoder::CorpusEncoder(const WordTable& vocabulary, int64_t max_sentence_length, bool token_records)
+    : vocabulary_(vocabulary), max_sentence_length_(max_sentence_length), tokenizer_(token_records) {}
 
 void CorpusEncoder::begin_block(std::vector<int32_t>* ids, std::vector<int64_t>* sentence_ends) {
   sentence_start_ = static_cast<int64_t>(ids->size());
@@ -65,7 +65,7 @@ void CorpusEncoder::add_token(int32_t token, std::vector<int32_t>* ids, std::vec
 void CorpusEncoder::encode_block(const char* data, size_t n, bool last, std::vector<int32_t>* ids,
                                  std::vector<int64_t>* sentence_ends, int threads) {
   begin_block(ids, sentence_ends);
-  if (threads > 1 && n >= 2 * kMinPieceBytes) {
+  if (threads > 1 && n >= 2 * kMinPieceBytes && !tokenizer_.token_records()) {
     encode_in_pieces(data, n, last, ids, sentence_ends, threads);
     finish_block(last, ids, sentence_ends);
     return;

@@ -14,12 +14,13 @@ namespace w2v::corpus {
 
 class CorpusEncoder {
  public:
-  CorpusEncoder(const WordTable& vocabulary, int64_t max_sentence_length);
+  // token_records: blocks are token records (tokenizer.h) rather than text.
+  CorpusEncoder(const WordTable& vocabulary, int64_t max_sentence_length, bool token_records = false);
 
   // Appends the ids of the sentences completed by data[0:n] to *ids and their end
-  // offsets (into *ids, exclusive) to *sentence_ends. With threads > 1 a large block is
-  // cut at whitespace into pieces that are tokenised and looked up in parallel, then
-  // joined in order: the result is the same as with one thread.
+  // offsets (into *ids, exclusive) to *sentence_ends. With threads > 1 a large block of
+  // text is cut at whitespace into pieces that are tokenised and looked up in parallel,
+  // then joined in order: the result is the same as with one thread.
   void encode_block(const char* data, size_t n, bool last, std::vector<int32_t>* ids,
                     std::vector<int64_t>* sentence_ends, int threads = 1);
 

@@ -5,7 +5,8 @@
 
 namespace w2v::corpus {
 
-WordCounter::WordCounter(int64_t max_vocab_size) : max_vocab_size_(max_vocab_size) {}
+WordCounter::WordCounter(int64_t max_vocab_size, bool token_records)
+    : tokenizer_(token_records), max_vocab_size_(max_vocab_size) {}
 
 void WordCounter::add(std::string_view word, uint64_t hash, int64_t count) {
   const int32_t id = table_.insert(word, hash);

@@ -14,7 +14,8 @@ namespace w2v::corpus {
 
 class WordCounter {
  public:
-  explicit WordCounter(int64_t max_vocab_size = 0);  // 0: no limit
+  // max_vocab_size 0: no limit. token_records: blocks are token records (tokenizer.h).
+  explicit WordCounter(int64_t max_vocab_size = 0, bool token_records = false);
 
   // Counts the words in data[0:n]; `last` ends the stream (a pending word is counted).
   void add_block(const char* data, size_t n, bool last);

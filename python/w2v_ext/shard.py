@@ -13,8 +13,9 @@ Rank r of R reads only its share, both when counting the vocabulary and when tra
   them); it only counts and trains its own units. A stream shorter than R units
   leaves the last ranks without words (they still join every average).
 
-A CorpusShard has Corpus's blocks() and ranges(), so the vocabulary counter and the
-trainer's encoder read it exactly as they read a whole corpus. Never imports torch.
+A CorpusShard has Corpus's blocks(), ranges() and token_records, so the vocabulary
+counter and the trainer's encoder read it exactly as they read a whole corpus. Never
+imports torch.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class CorpusShard:
             raise ValueError(f"rank must be in [0, {world}), got {rank}")
         self.corpus, self.rank, self.world = corpus, rank, world
         self.tokenizer = corpus.tokenizer
+        self.token_records = corpus.token_records
         total = corpus.total_bytes or 0
         ranges = corpus.ranges(world * max(1, -(-total // (world * PIECE_BYTES))))
         self._ranges = ranges[rank::world] if ranges else None
