@@ -17,11 +17,13 @@ import json
 import os
 import sys
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
-from .plot import OptionalDependencyError
+from .atomic_file import check_output_path, resolve_output
+from . import interrupts
+from .plot import MAX_LABELS, OptionalDependencyError
 
-EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+EXIT_ERROR = 1
 
 
 class CommandError(Exception):
@@ -170,7 +172,7 @@ def _add_plot(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="image file; the format follows the extension "
                                                          "(.png, .svg, .pdf)")
     p.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word with --neighbours "
-                                                                   "(default: 10)")
+                                                                   f"(default: 10; at most {MAX_LABELS} labels in all)")
     p.add_argument("--method", choices=("pca", "tsne"), default="pca",
                    help="projection: PCA of the unit vectors (default), or t-SNE (needs scikit-learn)")
     p.set_defaults(run=_plot)
@@ -229,25 +231,96 @@ def _is_zip(path: str) -> bool:
         return f.read(4) == b"PK\x03\x04"
 
 
-def _check_output(path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise CommandError(f"output directory {directory} does not exist")
-    if os.path.isdir(path):
-        raise CommandError(f"output {path!r} is a directory")
+def _check_image_output(path: str, argument: str) -> None:
+    """The image can be written (see check_output_path) in the format it names."""
+    check_output_path(path, argument)
+    _check_image_format(path, argument)
 
 
-def _check_image_output(path: str) -> None:
-    """The image's directory exists, matplotlib is installed (said now, not after the
-    work) and writes the format its extension names."""
+def _check_image_format(path: str, argument: str) -> None:
+    """matplotlib is installed (said now, not after the work) and writes the format the
+    extension names."""
     from .plot import _matplotlib
-    _check_output(path)
     _, canvas = _matplotlib()
     supported = canvas.get_supported_filetypes()
     ext = os.path.splitext(path)[1][1:].lower()
     if ext not in supported:
-        raise CommandError(f"cannot tell the image format of {path!r}: end it with .png, .svg or .pdf "
+        raise CommandError(f"{argument}: cannot tell the image format of {path!r}: end it with .png, .svg or .pdf "
                            f"(or another format matplotlib writes: {', '.join(sorted(supported))})")
+
+
+TRAIN_OUTPUTS = (("output", "-o/--output"), ("save_model", "--save-model"), ("curve", "--curve"))
+
+
+def _train_outputs(args) -> List[Tuple[str, str]]:
+    """(argument, path) of every file this `train` run writes."""
+    return [(argument, getattr(args, attr)) for attr, argument in TRAIN_OUTPUTS if getattr(args, attr)]
+
+
+def _check_train_outputs(args) -> None:
+    """Every output can be written and replaces neither a corpus file nor another output
+    (--resume's model may be saved over: it is read once, at the start)."""
+    outputs = _train_outputs(args)
+    for argument, path in outputs:
+        check_output_path(path, argument)
+    replaced = [(argument, path) for argument, path in outputs if not resolve_output(path, argument)[1]]
+    for i, (argument, path) in enumerate(replaced):
+        conflict = _corpus_conflict(path, args.corpus)
+        if conflict is not None:
+            raise CommandError(f"{argument}: cannot write {path}: {conflict}")
+        for other_argument, other in replaced[:i]:
+            if _same_file(path, other):
+                raise CommandError(f"{argument}: cannot write {path}: it is the same file as {other_argument} "
+                                   f"{other}")
+    if args.curve:
+        _check_image_format(args.curve, "--curve")
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths a and b name one file: the same real path, or (both existing) the
+    same inode, as hard links are."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _corpus_conflict(path: str, corpus: List[str]) -> Optional[str]:
+    """Why writing `path` would clobber the corpus, or None."""
+    for source in corpus:
+        if not os.path.isdir(source):
+            if _same_file(path, source):
+                return f"it is the corpus file {source}"
+            continue
+        if _in_directory(path, source):
+            return f"it is in the corpus directory {source}, whose files are all read as corpus"
+        entry = _entry_linked_to(source, path)
+        if entry is not None:
+            return f"it is the corpus file {entry} (of the corpus directory {source})"
+    return None
+
+
+def _in_directory(path: str, directory: str) -> bool:
+    """Whether `path`, as named or once resolved, is a file the corpus reader reads from
+    `directory` (a non-hidden entry), whether it exists yet or not: a later run reads it."""
+    for name in (os.path.abspath(path), os.path.realpath(path)):
+        parent, base = os.path.split(name)
+        if not base.startswith(".") and _same_file(parent, directory):
+            return True
+    return False
+
+
+def _entry_linked_to(directory: str, path: str) -> Optional[str]:
+    """The non-hidden file of `directory` that is `path` through a symlink or hard link."""
+    if not os.path.exists(path):
+        return None
+    for base in os.listdir(directory):
+        entry = os.path.join(directory, base)
+        if not base.startswith(".") and os.path.isfile(entry) and _same_file(path, entry):
+            return entry
+    return None
 
 
 def _train(args) -> int:
@@ -269,13 +342,8 @@ def _train_here(args, dp) -> int:
     rank0 = dp is None or dp.rank == 0
 
     def check_outputs():
-        if not rank0:
-            return
-        _check_output(args.output)
-        if args.save_model:
-            _check_output(args.save_model)
-        if args.curve:
-            _check_image_output(args.curve)
+        if rank0:
+            _check_train_outputs(args)
 
     if dp is None:
         check_outputs()
@@ -304,11 +372,11 @@ def _train_here(args, dp) -> int:
         model.build_vocab(corpus)
         log(f"vocabulary: {len(model.vocab)} words, {model.vocab.total} occurrences "
             f"({model.vocab_seconds:.2f}s)")
-    interrupted = False
+    interrupted = None
     try:
         stats = model.train(corpus, block_callbacks=[lambda m, r: records.append(r)] if args.curve else ())
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as e:   # Ctrl-C, SIGTERM or SIGHUP: keep what was trained
+        interrupted = e
         stats = None
     if rank0:
         _save(model, args, log)
@@ -316,10 +384,11 @@ def _train_here(args, dp) -> int:
         from .plot import plot_training_curve
         plot_training_curve(records, args.curve)
         log(f"wrote {args.curve}")
-    if interrupted:
-        log(f"interrupted at {100 * model.words_done / max(model.words_planned, 1):.1f}%: saved what was trained"
+    if interrupted is not None:
+        log(f"interrupted at {100 * model.words_done / max(model.words_planned, 1):.1f}% "
+            f"({interrupts.signal_name(interrupted)}): saved what was trained"
             + (f"; resume with --resume {args.save_model}" if args.save_model else ""))
-        return EXIT_INTERRUPTED
+        return interrupts.exit_status(interrupted)
     where = "" if dp is None else f" on {dp.world} processes"
     log(f"trained {stats['corpus_words']} words{where} in {stats['seconds']:.2f}s "
         f"({stats['words_per_s'] / 1e6:.3f}M words/s); total {time.perf_counter() - start:.2f}s")
@@ -349,9 +418,10 @@ def _eval(args) -> int:
     if args.analogies:
         r = kv.evaluate_analogies(args.analogies, restrict_vocab=args.restrict, method=args.method)
         result["analogy"] = {k: r[k] for k in ("accuracy", "correct", "questions", "total")}
-    for path in args.pairs:
+    labels = _pair_file_labels(args.pairs)
+    for path, label in labels.items():
         r = kv.evaluate_word_pairs(path)
-        result[os.path.basename(path)] = {k: r[k] for k in ("spearman", "pearson", "pairs", "total")}
+        result[label] = {k: r[k] for k in ("spearman", "pearson", "pairs", "total")}
     if args.json:
         print(json.dumps(result))
         return 0
@@ -360,10 +430,18 @@ def _eval(args) -> int:
         a = result["analogy"]
         print(f"  analogies ({args.method}, top {args.restrict} words): {100 * a['accuracy']:.2f}% "
               f"({a['correct']}/{a['questions']} answered of {a['total']})")
-    for path in args.pairs:
-        r = result[os.path.basename(path)]
-        print(f"  {os.path.basename(path)}: Spearman {r['spearman']:.4f} ({r['pairs']}/{r['total']} pairs)")
+    for label in labels.values():
+        r = result[label]
+        print(f"  {label}: Spearman {r['spearman']:.4f} ({r['pairs']}/{r['total']} pairs)")
     return 0
+
+
+def _pair_file_labels(paths: List[str]) -> dict:
+    """path -> the name its results go under: its base name, or the path as given when
+    another file has the same base name. A path given twice is evaluated once."""
+    paths = list(dict.fromkeys(paths))
+    names = [os.path.basename(p) for p in paths]
+    return {p: name if names.count(name) == 1 else p for p, name in zip(paths, names)}
 
 
 def _require_words(kv, words: List[str], vectors: str) -> None:
@@ -390,7 +468,7 @@ def _split_words(values: List[str]) -> List[str]:
 
 def _plot(args) -> int:
     from . import plot
-    _check_image_output(args.output)   # before loading the vectors
+    _check_image_output(args.output, "-o/--output")   # before loading the vectors
     kv = load_vectors(args.vectors)
     words = _split_words(args.words or args.neighbours)
     if not words:
@@ -400,9 +478,19 @@ def _plot(args) -> int:
         plot.plot_words(kv, words, args.output, method=args.method)
         print(f"wrote {args.output}: {len(dict.fromkeys(words))} words ({args.method})")
     else:
+        _check_neighbour_labels(kv, words, args.topn)
         plot.plot_neighbours(kv, words, args.output, topn=args.topn, method=args.method)
         print(f"wrote {args.output}: {', '.join(words)} and {args.topn} nearest neighbours each ({args.method})")
     return 0
+
+
+def _check_neighbour_labels(kv, words: List[str], topn: int) -> None:
+    """Refuse, before any work, a --neighbours plot that may need more labels than a plot shows."""
+    queries = len(dict.fromkeys(words))
+    most = min(len(kv), queries * (1 + min(topn, len(kv) - 1)))
+    if most > MAX_LABELS:
+        raise CommandError(f"--topn {topn} with {queries} word(s) may plot {most} labels, more than a plot can show "
+                           f"(at most {MAX_LABELS}): lower --topn")
 
 
 def _demo(args) -> int:
@@ -414,14 +502,16 @@ def _demo(args) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run w2v-ext with `argv` (default: sys.argv[1:]); returns the exit status (0 ok,
-    1 error, 2 usage error, 130 interrupted)."""
+    1 error, 2 usage error, 128 + the signal's number when interrupted: 130 Ctrl-C,
+    143 SIGTERM, 129 SIGHUP)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        with interrupts.terminations_interrupt():
+            return args.run(args)
+    except KeyboardInterrupt as e:
+        print(f"interrupted ({interrupts.signal_name(e)})", file=sys.stderr)
+        return interrupts.exit_status(e)
     except (CommandError, OptionalDependencyError, OSError, ValueError, RuntimeError, KeyError) as e:
         if args.verbose:
             raise

@@ -27,20 +27,22 @@ from __future__ import annotations
 import dataclasses
 import os
 import queue
-import signal
 import threading
 import time
 from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
-from . import _native, sampling, train_backends
+from . import _native, memory, sampling, train_backends
 from . import distributed as _distributed
 from .corpus import BLOCK_BYTES, Corpus, CorpusError
+from .interrupts import DeferredInterrupt
 from .progress import Progress
 from .vocab import Vocabulary, build_vocabulary
 
 ARCHITECTURES = {"sg": 0, "cbow": 1}
+_INT32_MAX, _INT64_MAX, _UINT64_MAX = 2**31 - 1, 2**63 - 1, 2**64 - 1
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 LOSS_EVERY = 64  # the loss shown in progress is measured on every 64th centre word
 
@@ -71,35 +73,40 @@ class Settings:
     dist_alpha_scale: Optional[float] = None  # distributed: each rank's alpha = alpha x this (None: the world size)
 
     def validate(self) -> None:
-        """Raise ValueError naming the first setting out of range."""
-        if self.model not in ARCHITECTURES:
-            raise ValueError(f"model must be 'sg' or 'cbow', got {self.model!r}")
-        for name in ("dim", "window", "epochs", "min_count", "max_sentence_length", "sync_words"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if isinstance(self.negative, bool) or not isinstance(self.negative, (int, np.integer)) or self.negative < 1:
-            raise ValueError(f"negative must be a positive integer (negative sampling needs at least one "
-                             f"noise word), got {self.negative!r}")
-        if not (isinstance(self.sample, (int, float)) and self.sample >= 0):
-            raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample!r}")
+        """Raise ValueError naming the first setting out of range (integers are bounded
+        by the native types they go to)."""
+        for name, choices in (("model", tuple(ARCHITECTURES)), ("tokenizer", ("whitespace", "regex"))):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be {' or '.join(map(repr, choices))}, got {getattr(self, name)!r}")
+        for name in ("dim", "window", "epochs", "max_sentence_length"):
+            _check_int(name, getattr(self, name), 1, _INT32_MAX)
+        _check_int("negative", self.negative, 1, _INT32_MAX, " (negative sampling needs at least one noise word)")
+        for name in ("min_count", "sync_words"):
+            _check_int(name, getattr(self, name), 1, _INT64_MAX)
+        for name in ("max_vocab_size", "max_final_vocab"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), 1, _INT64_MAX, " or None")
+        if isinstance(self.threads, (int, np.integer)) and self.threads < 0:
+            raise ValueError(f"threads must be >= 0 (0: every core), got {self.threads!r}")
+        _check_int("threads", self.threads, 0, _INT32_MAX, " (0: every core)")
+        _check_int("seed", self.seed, 0, _UINT64_MAX)
+        if isinstance(self.sample, bool) or not isinstance(self.sample, (int, float)) or \
+                not 0 <= self.sample < float("inf"):
+            raise ValueError(f"sample must be >= 0 and finite (0 turns subsampling off), got {self.sample!r}")
         for name in ("alpha", "min_alpha", "dist_alpha_scale", "init_range"):
             value = getattr(self, name)
             if value is None and name != "init_range":   # None: the default schedule / scale
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-                raise ValueError(f"{name} must be > 0, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= _FLOAT32_MAX:
+                raise ValueError(f"{name} must be > 0 and finite, got {value!r}")
         if self.min_alpha is not None and self.min_alpha > self.start_alpha:
             raise ValueError(f"min_alpha must not exceed alpha ({self.start_alpha}), got {self.min_alpha!r}")
-        if not isinstance(self.threads, (int, np.integer)) or self.threads < 0:
-            raise ValueError(f"threads must be >= 0 (0: every core), got {self.threads!r}")
-        for name in ("max_vocab_size", "max_final_vocab"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        for name in ("cbow_mean", "shared_negatives"):
+            if getattr(self, name) not in (True, False) or not isinstance(getattr(self, name), (bool, int, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.device, str):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         train_backends.parse_device(self.device)
-        if self.tokenizer not in ("whitespace", "regex"):
-            raise ValueError(f"tokenizer must be 'whitespace' or 'regex', got {self.tokenizer!r}")
 
     @property
     def start_alpha(self) -> float:
@@ -110,6 +117,12 @@ class Settings:
     def thread_count(self) -> int:
         """Worker threads: threads, or every core for 0."""
         return int(self.threads or os.cpu_count() or 1)
+
+
+def _check_int(name: str, value, low: int, high: int, hint: str = "") -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        what = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ValueError(f"{name} must be {what}{hint}, at most {high}, got {value!r}")
 
 
 class Word2Vec:
@@ -178,12 +191,16 @@ class Word2Vec:
         distributed run each rank counts its shard and the counts are merged."""
         s = self.settings
         t0 = time.perf_counter()
+        corpus = self._corpus(corpus)
+        if corpus.total_bytes is not None:   # refuse now what would not fit after counting
+            memory.check_fits(s, memory.vocabulary_low_estimate(corpus.total_bytes, s.max_final_vocab),
+                              s.thread_count, words_known=False)
         dp = self._data_parallel()
         if dp is None:
-            vocab = build_vocabulary(self._corpus(corpus), s.min_count, s.max_vocab_size, s.max_final_vocab,
+            vocab = build_vocabulary(corpus, s.min_count, s.max_vocab_size, s.max_final_vocab,
                                      s.thread_count)
         else:
-            vocab = dp.build_vocabulary(self._corpus(corpus), s.min_count, s.max_vocab_size, s.max_final_vocab,
+            vocab = dp.build_vocabulary(corpus, s.min_count, s.max_vocab_size, s.max_final_vocab,
                                         self._threads(dp))
         self.set_vocabulary(vocab)
         self.vocab_seconds = time.perf_counter() - t0
@@ -199,6 +216,7 @@ class Word2Vec:
         output [V, dim] zero; the training position and history are cleared."""
         s = self.settings
         V = len(self.vocab)
+        memory.check_fits(s, V, s.thread_count, words_known=True)
         rng = np.random.Generator(np.random.PCG64(s.seed))
         self.input_table, self.output_table = padded_table(V, s.dim), padded_table(V, s.dim)
         self.input[:] = ((rng.random((V, s.dim), dtype=np.float32) - np.float32(0.5)) / np.float32(s.dim)
@@ -280,6 +298,7 @@ class Word2Vec:
             self.epochs_planned = epochs
             self.epochs_done = self.epoch_position = 0
         epochs = self.epochs_planned
+        train_backends.check_weights(self, "before training")
         keep = sampling.keep_thresholds(self.vocab.counts, s.sample)
         accept, alias = sampling.noise_table(self.vocab.counts)
         if dp is not None:
@@ -296,31 +315,37 @@ class Word2Vec:
         session = {"words": 0, "corpus_words": 0, "seconds": 0.0, "loss_sum": 0.0, "loss_terms": 0}
         t0 = time.perf_counter()
         try:
-            with _DeferredInterrupt(escalate=dp is None) as interrupt:
-                # The epoch count is kept apart from words_done: a corpus holding more vocabulary
-                # words than vocab.total (max_vocab_size pruning undercounts a word it dropped and
-                # saw again) must neither skip words of the next epoch nor whole epochs.
-                while self.epochs_done < epochs:
-                    epoch = self.epochs_done
-                    skip = self.epoch_position  # resuming inside an epoch
-                    if dp is None:
-                        stats = self._train_epoch(corpus, backend, epoch, skip, per_epoch, epochs, report,
-                                                  session, t0, interrupt, block_hooks)
-                    else:
-                        stats = _distributed.train_epoch(self, dp, corpus, backend, epoch, per_epoch, epochs,
-                                                           report, session, t0, interrupt, block_hooks)
-                    # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
-                    self.epochs_done, self.epoch_position = epoch + 1, 0
-                    self.words_done = min(self.words_planned, (epoch + 1) * per_epoch)
-                    self.history.append(stats)
-                    for hook in hooks:
-                        hook(self, stats)
-                    if dp is None:  # distributed: Ctrl-C is handled at the syncs, by all ranks together
-                        interrupt.check()
-        finally:
-            backend.close()  # the GPU backend copies the tables back here, also on Ctrl-C
-            session["seconds"] = time.perf_counter() - t0
-            report.close()
+            try:
+                with DeferredInterrupt(escalate=dp is None) as interrupt:
+                    # The epoch count is kept apart from words_done: a corpus holding more vocabulary
+                    # words than vocab.total (max_vocab_size pruning undercounts a word it dropped and
+                    # saw again) must neither skip words of the next epoch nor whole epochs.
+                    while self.epochs_done < epochs:
+                        epoch = self.epochs_done
+                        skip = self.epoch_position  # resuming inside an epoch
+                        if dp is None:
+                            stats = self._train_epoch(corpus, backend, epoch, skip, per_epoch, epochs, report,
+                                                      session, t0, interrupt, block_hooks)
+                        else:
+                            stats = _distributed.train_epoch(self, dp, corpus, backend, epoch, per_epoch, epochs,
+                                                               report, session, t0, interrupt, block_hooks)
+                        # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
+                        self.epochs_done, self.epoch_position = epoch + 1, 0
+                        self.words_done = min(self.words_planned, (epoch + 1) * per_epoch)
+                        self.history.append(stats)
+                        for hook in hooks:
+                            hook(self, stats)
+                        if dp is None:  # distributed: Ctrl-C is handled at the syncs, by all ranks together
+                            interrupt.check()
+            finally:
+                backend.close()  # the GPU backend copies the tables back here, also on Ctrl-C
+                session["seconds"] = time.perf_counter() - t0
+                report.close()
+        except KeyboardInterrupt:
+            # a NaN the sampled loss missed must not reach a file saved after Ctrl-C
+            train_backends.check_weights(self, "when training was interrupted")
+            raise
+        train_backends.check_weights(self, "after training")
         return self._session_stats(session)
 
     def _train_epoch(self, corpus, backend, epoch, skip, per_epoch, epochs,
@@ -398,7 +423,8 @@ class Word2Vec:
 
     @classmethod
     def load(cls, path, progress: bool = True) -> "Word2Vec":
-        """Load a model saved in the native format."""
+        """Load a model saved in the native format; a file that is not one, or is damaged,
+        raises model_format.ModelFileError (a ValueError naming the file and the field)."""
         from . import model_format
         return model_format.load_model(path, cls, progress=progress)
 
@@ -422,49 +448,6 @@ def padded_table(rows: int, dim: int) -> np.ndarray:
     return raw[offset:offset + rows * width].reshape(rows, width)
 
 
-class _DeferredInterrupt:
-    """Ctrl-C while training sets a flag that check() turns into KeyboardInterrupt once
-    the block in progress is trained and counted; a second Ctrl-C raises at once.
-
-    Python runs a signal handler only between bytecodes: without this, Ctrl-C during
-    the native call surfaced right after it returned, before the trainer recorded the
-    position, so a saved and resumed model trained that block twice. Only installed in
-    the main thread over Python's default handler (a handler of the caller's is kept).
-    With escalate=False (distributed runs) a second Ctrl-C only sets the flag too: the
-    ranks stop together at their next sync, and torchrun sends every rank a SIGINT of
-    its own on top of the terminal's."""
-
-    def __init__(self, escalate: bool = True):
-        self.pending = False
-        self.escalate = escalate
-        self.previous = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.pending and self.escalate:
-            raise KeyboardInterrupt
-        self.pending = True
-
-    def check(self) -> None:
-        if self.pending:
-            self.pending = False
-            raise KeyboardInterrupt
-
-    def __exit__(self, exc_type, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-            self.previous = None
-        if self.pending and exc_type is None:  # Ctrl-C after the last check: still honoured
-            self.pending = False
-            raise KeyboardInterrupt
-        return False
-
-
 class _EncodedBlocks:
     """The corpus as (ids, sentence_ends, corpus_words) blocks, read and encoded by a
     background thread (native code, GIL released) while the caller trains."""
@@ -481,7 +464,7 @@ class _EncodedBlocks:
 
     def _run(self) -> None:
         try:
-            encoder = _native.cpu.CorpusEncoder(self.index, self.max_len)
+            encoder = _native.cpu.CorpusEncoder(self.index, self.max_len, token_records=self.corpus.token_records)
             read = 0
             pending = None
             for block in self.corpus.blocks(self.block_bytes):

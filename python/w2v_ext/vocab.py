@@ -6,7 +6,8 @@ Words are byte strings in the corpus; here they are `str`, decoded from UTF-8 wi
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -77,20 +78,33 @@ def count_words(corpus: Corpus, max_vocab_size: Optional[int] = None, threads: i
     # word2vec.c's (and independent of the thread count).
     ranges = corpus.ranges(threads) if threads > 1 and not limit else []
     if len(ranges) > 1:
+        stop = threading.Event()   # set when the caller is interrupted: the threads end between blocks
+
         def count_range(r):
             counter = _native.cpu.WordCounter(limit)
             for block in read_range(*r):
+                if stop.is_set():
+                    return None
                 counter.add_block(block)
             counter.add_block(b"", last=True)
             return counter
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            counters = list(pool.map(count_range, ranges))
+            futures = [pool.submit(count_range, r) for r in ranges]
+            try:
+                # Waiting in slices: a signal delivered to a counting thread is only
+                # handled when the main thread runs again.
+                while wait(futures, timeout=0.1).not_done:
+                    pass
+                counters = [f.result() for f in futures]
+            except BaseException:
+                stop.set()
+                raise
         total = counters[0]
         for other in counters[1:]:
             total.merge(other)
         return total
-    counter = _native.cpu.WordCounter(limit)
+    counter = _native.cpu.WordCounter(limit, token_records=corpus.token_records)
     for block in corpus.blocks():
         counter.add_block(block)
     counter.add_block(b"", last=True)
@@ -108,6 +122,9 @@ def build_vocabulary(corpus: Corpus, min_count: int = 5, max_vocab_size: Optiona
     words, counts = counter.most_frequent(min_count, int(max_final_vocab or 0))
     if not words:
         _, top = counter.most_frequent(1, 1)
+        if len(top) == 0:   # pruning while counting dropped every word
+            raise CorpusError(f"no word of the corpus is left: max_vocab_size={max_vocab_size} pruned them all while "
+                              f"counting {counter.total_words} words; raise max_vocab_size")
         raise CorpusError(f"no word of the corpus occurs min_count={min_count} times (the most frequent "
                           f"occurs {int(top[0])} times in {counter.total_words} words); lower min_count")
     return Vocabulary.from_bytes(words, counts)
