@@ -10,12 +10,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
 
-from trainer_testing import REPO, run_cli, write_text, zipf_lines
+from trainer_testing import REPO, run_cli, signal_during_training, write_text, zipf_lines
 from w2v_ext import cli
 from w2v_ext.trainer import Settings, Word2Vec
 from w2v_ext.vectors import KeyedVectors
@@ -99,26 +98,12 @@ def test_ctrl_c_saves_and_resume_finishes_bit_identical(tmp_path):
     block the native call was training when Ctrl-C came is finished and counted)."""
     corpus = write_text(tmp_path / "big.txt", zipf_lines(np.random.default_rng(0), 300, 8000, max_len=25))
     args = ["--threads", "1", "--epochs", "20", "--dim", "64", "--min-count", "1", "--sample", "0"]
-    proc = subprocess.Popen([sys.executable, "-m", "w2v_ext", "train", corpus, "-o", tmp_path / "stopped.bin",
-                             "--save-model", tmp_path / "stopped.model", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = []
-    try:
-        for line in proc.stderr:          # progress: one line after the first block, then every 10 s
-            seen.append(line)
-            if line.startswith("epoch "):
-                break
-        # an epoch is ~0.1 s, nearly all of it in the native call: land inside one, not at a boundary
-        time.sleep(0.25)
-        proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    err = "".join(seen) + rest
-    if proc.returncode == 0:
+    # an epoch is ~0.1 s, nearly all of it in the native call: land inside one, not at a boundary
+    returncode, err = signal_during_training([corpus, "-o", tmp_path / "stopped.bin",
+                                              "--save-model", tmp_path / "stopped.model", *args], signal.SIGINT)
+    if returncode == 0:
         pytest.skip("training finished before SIGINT arrived (machine too fast for this corpus)")
-    assert proc.returncode == 130, err
+    assert returncode == 130, err
     assert "interrupted at" in err and "resume with --resume" in err and "Traceback" not in err
     assert (tmp_path / "stopped.bin").exists() and (tmp_path / "stopped.model").exists()
     kv = KeyedVectors.load_word2vec_format(tmp_path / "stopped.bin")

@@ -8,12 +8,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
 
-from trainer_testing import write_text, zipf_lines
+from trainer_testing import signal_during_training, write_text, zipf_lines
 from w2v_ext import KeyedVectors, Word2Vec
 
 
@@ -26,26 +25,12 @@ def corpus(tmp_path_factory):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_termination_signals_save_like_ctrl_c(corpus, tmp_path, signum):
     args = ["--threads", "1", "--epochs", "40", "--dim", "64", "--min-count", "1", "--sample", "0"]
-    proc = subprocess.Popen([sys.executable, "-m", "w2v_ext", "train", corpus, "-o", tmp_path / "stopped.bin",
-                             "--save-model", tmp_path / "stopped.model", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    seen = []
-    try:
-        for line in proc.stderr:          # progress: one line after the first block
-            seen.append(line)
-            if line.startswith("epoch "):
-                break
-        time.sleep(0.25)
-        proc.send_signal(signum)
-        _, rest = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    err = "".join(seen) + rest
-    if proc.returncode == 0:
+    returncode, err = signal_during_training([corpus, "-o", tmp_path / "stopped.bin",
+                                              "--save-model", tmp_path / "stopped.model", *args], signum)
+    if returncode == 0:
         pytest.skip("training finished before the signal arrived (machine too fast for this corpus)")
-    assert proc.returncode == 128 + signum, err
-    assert f"interrupted at" in err and signal.Signals(signum).name in err and "Traceback" not in err
+    assert returncode == 128 + signum, err
+    assert "interrupted at" in err and signal.Signals(signum).name in err and "Traceback" not in err
     stopped = Word2Vec.load(tmp_path / "stopped.model", progress=False)
     assert not stopped.finished and 0 < stopped.words_done < stopped.words_planned
     assert np.array_equal(KeyedVectors.load_word2vec_format(tmp_path / "stopped.bin").vectors, stopped.input)

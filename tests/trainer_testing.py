@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -120,3 +120,26 @@ def run_cli(*args, timeout: float = 120, **kwargs) -> subprocess.CompletedProces
     """`python -m w2v_ext ARGS` with this interpreter."""
     return subprocess.run([sys.executable, "-m", "w2v_ext", *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, **kwargs)
+
+
+def signal_during_training(args, signum: int, delay: float = 0.25) -> Tuple[Optional[int], str]:
+    """`python -m w2v_ext train ARGS` (with progress on) sent `signum` `delay` seconds
+    after its first progress line, landing inside a native call rather than at a block
+    boundary; (its exit status, everything it wrote to stderr)."""
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "w2v_ext", "train", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    try:
+        for line in proc.stderr:          # progress: one line after the first block, then every 10 s
+            seen.append(line)
+            if line.startswith("epoch "):
+                break
+        time.sleep(delay)
+        proc.send_signal(signum)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, "".join(seen) + rest
+
