@@ -113,12 +113,15 @@ def make_step(model: str, variant: str, in_emb, out_emb, lr: float):
 
 
 def draw_indices(model: str, steps: int, B: int, C: int, K: int, V: int, dtype, generator):
-    """Fresh uniform indices for `steps` steps: (center [S, B], context [S, B, C], negative)."""
+    """Fresh uniform indices for `steps` steps: (center [S, B], context [S, B, C], negative),
+    drawn on the generator's device (a GPU draws millions at once; one CPU thread would
+    take longer than the steps)."""
     import torch
     neg_shape = (steps, B, C, K) if model == "sg_ck" else (steps, B, K)
-    return (torch.randint(V, (steps, B), dtype=dtype, generator=generator),
-            torch.randint(V, (steps, B, C), dtype=dtype, generator=generator),
-            torch.randint(V, neg_shape, dtype=dtype, generator=generator))
+    device = generator.device
+    return (torch.randint(V, (steps, B), dtype=dtype, generator=generator, device=device),
+            torch.randint(V, (steps, B, C), dtype=dtype, generator=generator, device=device),
+            torch.randint(V, neg_shape, dtype=dtype, generator=generator, device=device))
 
 
 # ---- memory --------------------------------------------------------------------------
@@ -181,8 +184,11 @@ def run_worker(spec: dict) -> dict:
     out_emb = nn.Embedding.from_pretrained(w_out, freeze=False, sparse=True)
     tables_mb = (rss_kb() - rss0) / 1024 if not cuda else torch.cuda.memory_allocated() / 2 ** 20
 
+    # the CPU keeps drawing from `gen` after the tables (the same indices as before)
+    index_gen = torch.Generator(device=device).manual_seed(spec["seed"]) if cuda else gen
+
     def indices(steps, V_, gen_, B_=B):
-        return tuple(t.to(device) for t in draw_indices(model, steps, B_, C, K, V_, index_dtype, gen_))
+        return draw_indices(model, steps, B_, C, K, V_, index_dtype, gen_)
 
     def sync():
         if cuda:
@@ -210,12 +216,12 @@ def run_worker(spec: dict) -> dict:
     tiny = [nn.Embedding.from_pretrained(torch.zeros(64, d, device=device), freeze=False, sparse=True)
             for _ in range(2)]
     make_step(model, variant, tiny[0], tiny[1], spec["lr"])(*(t[0] for t in indices(
-        1, 64, torch.Generator().manual_seed(0), B_=4)))
+        1, 64, torch.Generator(device=device).manual_seed(0), B_=4)))
     sync()
     del tiny
 
     # warm-up (also measures a step's time, which sets the timed steps per repeat)
-    warm = indices(spec["warmup"], V, gen)
+    warm = indices(spec["warmup"], V, index_gen)
     reset_ok = peak_reset()
     base = current()
     loss0, t_warm = None, []
@@ -231,7 +237,7 @@ def run_worker(spec: dict) -> dict:
     per_step = min(t_warm[1:] or t_warm)
     steps = max(spec["min_steps"], min(spec["max_steps"], math.ceil(spec["min_repeat_s"] / max(per_step, 1e-9))))
 
-    idx = indices(steps * spec["repeats"], V, gen)
+    idx = indices(steps * spec["repeats"], V, index_gen)
     reset_ok = peak_reset()
     base = current()
     rates = []
