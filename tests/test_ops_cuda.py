@@ -74,7 +74,7 @@ def test_cuda_step_matches_sequential_reference(model_name, neg3d, gen):
         pytest.skip("CBOW takes [B, K] negatives only")
     B, C, K, d, V = 24, 3, 2, 33, 24 * 8
     perm = torch.randperm(V, generator=gen)
-    per_row = C + K + 1 + (C * K if neg3d else 0)
+    per_row = 1 + C + (C * K if neg3d else K)
     assert per_row * B <= V
     ids = perm[:B * per_row].view(B, per_row)
     center, context = ids[:, 0], ids[:, 1:1 + C]
