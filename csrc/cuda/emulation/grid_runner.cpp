@@ -65,6 +65,7 @@ struct Warp {
   unsigned present = 0;  // lanes that exist (fewer in a partial warp)
   unsigned exited = 0;
   unsigned waiting = 0;  // lanes waiting in a collective
+  unsigned at_sync = 0;  // lanes waiting at __syncthreads
   Lane* lanes[kWarp] = {};
 };
 
@@ -81,7 +82,7 @@ struct Engine {
   Fiber host;
   std::vector<std::unique_ptr<Lane>> lanes;
   std::vector<Warp> warps;
-  std::vector<Lane*> queue;  // ring buffer of runnable lanes
+  std::vector<Lane*> queue;  // ring buffer of runnable lanes, a power of two long
   size_t head = 0, count = 0;
   Lane* current = nullptr;
   const Launch* launch = nullptr;
@@ -90,11 +91,11 @@ struct Engine {
   int threads = 0, exited = 0, at_syncthreads = 0;
   SharedMemory shared;
 
-  void push(Lane* lane) { queue[(head + count++) % queue.size()] = lane; }
+  void push(Lane* lane) { queue[(head + count++) & (queue.size() - 1)] = lane; }
   Lane* pop() {
     if (count == 0) return nullptr;
     Lane* lane = queue[head];
-    head = (head + 1) % queue.size();
+    head = (head + 1) & (queue.size() - 1);
     --count;
     return lane;
   }
@@ -314,7 +315,9 @@ void Engine::prepare(const Launch& l, size_t shared_bytes) {
     warps[lane.warp].lanes[lane.lane] = &lane;
     warps[lane.warp].present |= 1u << lane.lane;
   }
-  queue.assign(threads, nullptr);
+  size_t capacity = 1;
+  while (capacity < static_cast<size_t>(threads)) capacity *= 2;
+  queue.assign(capacity, nullptr);
   shared.reserve(shared_bytes);
 }
 
@@ -322,7 +325,7 @@ void Engine::run_block(uint3 block, unsigned long long linear) {
   block_idx = block;
   block_linear = linear;
   exited = at_syncthreads = 0;
-  for (Warp& w : warps) w.exited = w.waiting = 0;
+  for (Warp& w : warps) w.exited = w.waiting = w.at_sync = 0;
   shared.begin_block();
   head = count = 0;
   push_all();
@@ -421,18 +424,21 @@ uint64_t warp_collective(Collective kind, unsigned mask, uint64_t value, int arg
          lane_list(mask & w.exited).c_str());
   if (width < 1 || width > kWarp || (width & (width - 1)))
     fail("%s with width %d (a power of two up to 32)", name, width);
-  for (unsigned waiting = w.waiting; waiting; waiting &= waiting - 1) {
-    const Lane& other = *w.lanes[__builtin_ctz(waiting)];
-    const bool related = ((mask >> other.lane) & 1u) || (other.mask & me);
-    if (related && (other.kind != kind || other.mask != mask))
-      fail("lane %d reaches %s with mask 0x%08x while lane %d waits in %s with mask 0x%08x", self->lane, name, mask,
-           other.lane, collective_name(other.kind), other.mask);
+  // Waiting lanes that this collective names, or that wait for this lane, must be in the
+  // same collective. (Any two such lanes already are: the common case is one check.)
+  const Lane* first = w.waiting ? w.lanes[__builtin_ctz(w.waiting)] : nullptr;
+  if (first && !(first->kind == kind && first->mask == mask && (w.waiting & ~mask) == 0)) {
+    for (unsigned waiting = w.waiting; waiting; waiting &= waiting - 1) {
+      const Lane& other = *w.lanes[__builtin_ctz(waiting)];
+      const bool related = ((mask >> other.lane) & 1u) || (other.mask & me);
+      if (related && (other.kind != kind || other.mask != mask))
+        fail("lane %d reaches %s with mask 0x%08x while lane %d waits in %s with mask 0x%08x", self->lane, name,
+             mask, other.lane, collective_name(other.kind), other.mask);
+    }
   }
-  for (unsigned m = mask & ~me; m; m &= m - 1) {
-    const Lane& other = *w.lanes[__builtin_ctz(m)];
-    if (other.state == State::at_syncthreads)
-      fail("%s with mask 0x%08x while lane %d of the mask waits at __syncthreads", name, mask, other.lane);
-  }
+  if (mask & w.at_sync)
+    fail("%s with mask 0x%08x while lane %d of the mask waits at __syncthreads", name, mask,
+         __builtin_ctz(mask & w.at_sync));
   self->state = State::at_collective;
   self->kind = kind;
   self->mask = mask;
@@ -450,7 +456,7 @@ void sync_block() {
   Lane* self = e.current;
   if (e.exited > 0)
     fail("__syncthreads after %d thread(s) of the block exited: not every thread reaches it", e.exited);
-  const Warp& w = e.warps[self->warp];
+  Warp& w = e.warps[self->warp];
   const unsigned me = 1u << self->lane;
   for (unsigned waiting = w.waiting; waiting; waiting &= waiting - 1) {
     const Lane& other = *w.lanes[__builtin_ctz(waiting)];
@@ -459,8 +465,10 @@ void sync_block() {
            collective_name(other.kind), other.mask);
   }
   self->state = State::at_syncthreads;
+  w.at_sync |= me;
   if (++e.at_syncthreads == e.threads) {
     e.at_syncthreads = 0;
+    for (Warp& other : e.warps) other.at_sync = 0;
     e.push_all();
   }
   e.run_next(self);

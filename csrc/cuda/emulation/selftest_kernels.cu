@@ -111,6 +111,22 @@ __global__ void early_exit_kernel(long long* out) {
   out[lane] = v;
 }
 
+// Reads that a missing barrier leaves unordered: lane 0 writes what every lane reads,
+// and every lane writes what lane 0 sums. Two values per thread.
+__global__ void unordered_shared_kernel(long long* out) {
+  W2V_DYNAMIC_SHARED(int, words);
+  const int t = threadIdx.x, lane = t % 32, warp = t / 32;
+  int* broadcast = words + warp;
+  int* row = words + 2 + 32 * warp;
+  if (lane == 0) *broadcast = 7;
+  out[2 * t] = *broadcast;  // no __syncwarp before this read
+  row[lane] = lane;
+  long long sum = 0;
+  if (lane == 0)
+    for (int k = 0; k < 32; ++k) sum += row[k];  // nor before these
+  out[2 * t + 1] = sum;
+}
+
 // ---- faults: each aborts the process ------------------------------------------------
 
 __global__ void bad_partial_warp_collective_kernel(long long* out) {
@@ -166,6 +182,10 @@ __global__ void bad_static_shared_overflow_kernel(long long* out) {
   out[threadIdx.x] = static_cast<long long>(v[threadIdx.x]);
 }
 
+__global__ void bad_misaligned_atomic_kernel(long long* out) {
+  atomicAdd(reinterpret_cast<int*>(reinterpret_cast<char*>(out) + 2), 1);
+}
+
 __global__ void plain_kernel(long long* out) { out[threadIdx.x] = 1; }
 
 // Runs `launch` with a device buffer of n outputs (0xff-filled) and returns them.
@@ -179,6 +199,47 @@ std::vector<long long> with_output(size_t n, const std::function<void(long long*
     throw std::runtime_error("selftest: a runtime call failed");
   cudaFree(out);
   return host;
+}
+
+// The runtime calls' error codes for misuse, and the emulated device's properties.
+std::vector<long long> runtime_api() {
+  std::vector<long long> r;
+  char* d = nullptr;
+  char host[128] = {};
+  cudaMalloc(&d, 64);
+  long long fill = 0;
+  r.push_back(cudaMemcpy(&fill, d, sizeof(fill), cudaMemcpyDeviceToHost));
+  r.push_back(fill);                                                          // a new allocation reads as 0xff bytes
+  r.push_back(cudaMemcpy(d, host, 64, cudaMemcpyHostToDevice));
+  r.push_back(cudaMemcpy(d, host, 65, cudaMemcpyHostToDevice));              // past the allocation
+  r.push_back(cudaMemcpy(host, d + 8, 64, cudaMemcpyDeviceToHost));
+  r.push_back(cudaMemcpy2D(d, 16, host, 16, 8, 4, cudaMemcpyHostToDevice));   // rows end at byte 56
+  r.push_back(cudaMemcpy2D(d, 32, host, 32, 8, 3, cudaMemcpyHostToDevice));   // the last row ends at byte 72
+  r.push_back(cudaMemset(d + 60, 0, 8));
+  r.push_back(cudaFree(host));
+  cudaStream_t stream = nullptr;
+  cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+  r.push_back(cudaStreamSynchronize(stream));
+  cudaStreamDestroy(stream);
+  r.push_back(cudaStreamSynchronize(stream));                                 // destroyed
+  r.push_back(cudaGetLastError());                                            // that error, then none
+  r.push_back(cudaGetLastError());
+  r.push_back(cudaSetDevice(1));
+  cudaDeviceProp prop;
+  cudaGetDeviceProperties(&prop, 0);
+  r.push_back(prop.maxThreadsPerBlock);
+  r.push_back(static_cast<long long>(prop.sharedMemPerBlock));
+  r.push_back(prop.warpSize);
+  cudaFree(d);
+  cudaGetLastError();
+  return r;
+}
+
+std::vector<long long> destroyed_stream_launch() {
+  cudaStream_t stream = nullptr;
+  cudaStreamCreate(&stream);
+  cudaStreamDestroy(stream);
+  return with_output(1, [stream](long long* o) { W2V_LAUNCH(plain_kernel, 1, 1, 0, stream)(o); });
 }
 
 struct AtomicTargets {
@@ -225,6 +286,14 @@ const std::map<std::string, std::function<std::vector<long long>()>>& cases() {
       {"partial_warp",
        [] { return with_output(2 * 40, [](long long* o) { W2V_LAUNCH(partial_warp_kernel, 1, 40, 0, 0)(o); }); }},
       {"early_exit", [] { return with_output(16, [](long long* o) { W2V_LAUNCH(early_exit_kernel, 1, 32, 0, 0)(o); }); }},
+      {"unordered_shared",
+       [] {
+         return with_output(2 * 64, [](long long* o) {
+           W2V_LAUNCH(unordered_shared_kernel, 1, 64, (2 + 64) * sizeof(int), 0)(o);
+         });
+       }},
+      {"runtime_api", runtime_api},
+      {"bad_destroyed_stream", destroyed_stream_launch},
       {"bad_partial_warp_collective",
        [] { return with_output(32, [](long long* o) { W2V_LAUNCH(bad_partial_warp_collective_kernel, 1, 32, 0, 0)(o); }); }},
       {"bad_mask_mismatch",
@@ -247,6 +316,8 @@ const std::map<std::string, std::function<std::vector<long long>()>>& cases() {
        }},
       {"bad_static_shared_overflow",
        [] { return with_output(65, [](long long* o) { W2V_LAUNCH(bad_static_shared_overflow_kernel, 1, 65, 0, 0)(o); }); }},
+      {"bad_misaligned_atomic",
+       [] { return with_output(2, [](long long* o) { W2V_LAUNCH(bad_misaligned_atomic_kernel, 1, 1, 0, 0)(o); }); }},
       {"bad_too_many_threads",
        [] { return with_output(1025, [](long long* o) { W2V_LAUNCH(plain_kernel, 1, 1025, 0, 0)(o); }); }},
       {"bad_grid_y", [] { return with_output(1, [](long long* o) { W2V_LAUNCH(plain_kernel, dim3(1, 65536), 1, 0, 0)(o); }); }},
