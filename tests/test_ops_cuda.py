@@ -73,14 +73,15 @@ def test_gradcheck(kernel_device, variant, tied, padding_idx, gen):
 
 
 def _on_device(args, device):
-    """opcheck's arguments with every tensor moved (a tensor passed twice stays one)."""
+    """opcheck's arguments, every tensor a copy on the device (a tensor passed twice stays
+    one): the step ops change theirs, and test_ops_compile uses the same samples."""
     moved = {}
 
     def move(a):
         if not isinstance(a, torch.Tensor):
             return a
         if id(a) not in moved:
-            moved[id(a)] = device.tensor(a.detach()).requires_grad_(a.requires_grad)
+            moved[id(a)] = device.tensor(a.detach().clone()).requires_grad_(a.requires_grad)
         return moved[id(a)]
     return tuple(move(a) for a in args)
 

@@ -107,7 +107,8 @@ int64_t host_stride_of(const py::array& table, const char* name, int64_t vocab, 
 
 void bind_device_trainer(py::module_& m) {
   bind_train_settings(m);
-  py::class_<cuda::DeviceTrainer>(m, "DeviceTrainer")
+  // module_local: the CUDA module and the emulated one may be loaded together
+  py::class_<cuda::DeviceTrainer>(m, "DeviceTrainer", py::module_local())
       .def(py::init([](const py::array& input_init, int64_t dim, const py::object& keep_threshold,
                        const py::array& noise_accept, const py::array& noise_alias, const TrainSettings& settings,
                        int device) {

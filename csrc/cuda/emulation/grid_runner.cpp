@@ -46,11 +46,10 @@ enum class State : unsigned char { runnable, at_collective, at_syncthreads, exit
 struct Engine;
 
 struct Lane {
-  Lane(Engine* e, int index);
+  explicit Lane(Engine* e);
   Fiber fiber;
   Engine* engine;
-  int index;      // linear thread index in the block
-  int warp, lane;
+  int warp = 0, lane = 0;
   uint3 thread_idx{0, 0, 0};
   State state = State::runnable;
   // the collective this lane waits in
@@ -299,13 +298,13 @@ void lane_main(void* arg) {
   }
 }
 
-Lane::Lane(Engine* e, int i) : fiber(kFiberStackBytes, &lane_main, this), engine(e), index(i) {}
+Lane::Lane(Engine* e) : fiber(kFiberStackBytes, &lane_main, this), engine(e) {}
 
 void Engine::prepare(const Launch& l, size_t shared_bytes) {
   launch = &l;
   threads = static_cast<int>(l.block.x * l.block.y * l.block.z);
   while (static_cast<int>(lanes.size()) < threads)
-    lanes.push_back(std::make_unique<Lane>(this, static_cast<int>(lanes.size())));
+    lanes.push_back(std::make_unique<Lane>(this));
   warps.assign((threads + kWarp - 1) / kWarp, Warp{});
   for (int i = 0; i < threads; ++i) {
     Lane& lane = *lanes[i];
