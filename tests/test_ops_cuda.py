@@ -32,15 +32,15 @@ CASES = [
 CASE_IDS = [f"{m}-B{B}-C{C}-K{K}-d{d}{'-negBCK' if n3 else ''}{'-inbatch' if ib else ''}"
             for m, B, C, K, d, n3, ib in CASES]
 
-# reduction, sparse, tied, index dtype, strided tables
+# reduction, sparse, tied, index dtype, strided tables, padding_idx
 VARIANTS = [
-    ("sum", False, False, torch.int64, False),
-    ("none", True, True, torch.int32, True),
-    ("pos_neg_mean", True, False, torch.int64, True),
-    ("mean", False, True, torch.int32, False),
+    ("sum", False, False, torch.int64, False, -1),
+    ("none", True, True, torch.int32, True, -1),
+    ("pos_neg_mean", True, False, torch.int64, True, 5),
+    ("mean", False, True, torch.int32, False, 0),
 ]
-VARIANT_IDS = ["sum-dense-untied-i64", "none-sparse-tied-i32-strided", "posneg-sparse-untied-i64-strided",
-               "mean-dense-tied-i32"]
+VARIANT_IDS = ["sum-dense-untied-i64", "none-sparse-tied-i32-strided", "posneg-sparse-untied-i64-strided-pad5",
+               "mean-dense-tied-i32-pad0"]
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
@@ -48,11 +48,11 @@ VARIANT_IDS = ["sum-dense-untied-i64", "none-sparse-tied-i32-strided", "posneg-s
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_loss_and_gradients_match_reference(kernel_device, case, variant, dtype, gen):
     model_name, B, C, K, d, neg3d, in_batch = case
-    reduction, sparse, tied, index_dtype, strided = variant
+    reduction, sparse, tied, index_dtype, strided, padding_idx = variant
     w_in, w_out, c, x, n = build_case(MODELS[model_name], B, C, K, d, neg3d=neg3d, tied=tied, strided=strided,
-                                      dtype=dtype, index_dtype=index_dtype, V=97, gen=gen,
+                                      padding_idx=padding_idx, dtype=dtype, index_dtype=index_dtype, V=97, gen=gen,
                                       device=kernel_device.torch_device)
-    compare_with_reference(MODELS[model_name], w_in, w_out, c, x, n, reduction=reduction, padding_idx=-1,
+    compare_with_reference(MODELS[model_name], w_in, w_out, c, x, n, reduction=reduction, padding_idx=padding_idx,
                            in_batch=in_batch, sparse=sparse, gen=gen)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import w2v_ext.train_backends
+import w2v_ext.trainer
 from test_trainer_quality import chance_rate, grammar_corpus, neighbour_rate, topic_corpus
 from w2v_ext.trainer import Word2Vec
 
@@ -53,6 +55,16 @@ def test_one_sentence_matches_cpu(kernel_device, tmp_path, model, sample):
     np.testing.assert_allclose(gpu.output, cpu.output, rtol=2e-3, atol=2e-5)
     assert gpu.history[-1]["words_kept"] == cpu.history[-1]["words_kept"]
     assert gpu.history[-1]["loss"] == pytest.approx(cpu.history[-1]["loss"], rel=1e-3)
+
+
+@pytest.mark.parametrize("settings", [dict(model="cbow", cbow_mean=False), dict(model="sg", min_alpha=1e-3, alpha=0.05),
+                                      dict(model="cbow", init_range=1.0, seed=11)],
+                         ids=["cbow-sum", "sg-min-alpha", "cbow-init-seed"])
+def test_one_sentence_settings_match_cpu(kernel_device, tmp_path, settings):
+    path = _one_sentence(tmp_path / "one.txt", 300, seed=6)
+    cpu, gpu = _train(path, "cpu", **settings), _train(path, "cuda", **settings)
+    np.testing.assert_allclose(gpu.input, cpu.input, rtol=2e-3, atol=2e-5)
+    np.testing.assert_allclose(gpu.output, cpu.output, rtol=2e-3, atol=2e-5)
 
 
 @pytest.mark.parametrize("model", ["sg", "cbow"])
@@ -111,6 +123,33 @@ def test_grammar_classes_neighbours_and_analogies(kernel_device, tmp_path, model
     assert analogy_gpu >= 0.9 and analogy_gpu >= analogy_cpu - 0.05
     untrained = _untrained(tmp_path / "grammar.txt", model=model, dim=24, seed=5)
     assert class_analogy_rate(untrained, label, np.random.default_rng(0)) < 0.5
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_many_chunks(kernel_device, tmp_path, monkeypatch, model):
+    """Blocks of ~2 KB (the GPU reads 8 of them per chunk): chunk after chunk through the
+    trainer's two alternating buffers, with positions, learning rates and statistics
+    carried across. Subsampling keys its draws by position, so every epoch keeps the
+    same words as on the CPU, races or not."""
+    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 2048)
+    label = topic_corpus(tmp_path / "topics.txt", np.random.default_rng(9))
+    kw = dict(model=model, dim=24, window=5, negative=5, epochs=3, sample=1e-3)
+    chunks = []
+    monkeypatch.setattr(w2v_ext.train_backends.CudaBackend, "train_block",
+                        _counting(w2v_ext.train_backends.CudaBackend.train_block, chunks))
+    gpu = _train(tmp_path / "topics.txt", "cuda", **kw)
+    cpu = _train(tmp_path / "topics.txt", "cpu", **kw)
+    assert len(chunks) >= 3 * 4
+    assert [h["words_kept"] for h in gpu.history] == [h["words_kept"] for h in cpu.history]
+    assert gpu.history[-1]["loss"] == pytest.approx(cpu.history[-1]["loss"], rel=0.05)
+    assert neighbour_rate(gpu, label) >= max(0.85, neighbour_rate(cpu, label) - 0.05)
+
+
+def _counting(method, calls):
+    def wrapper(self, *args):
+        calls.append(args[2])   # the epoch
+        return method(self, *args)
+    return wrapper
 
 
 def test_weights_come_back_from_the_device(kernel_device, tmp_path):
