@@ -28,7 +28,7 @@ HAS_CUDA_BUILD = cuda is not None
 
 # Which emulated build emulated_cuda() loads: _w2v_cuda_emulated, or its twin built with
 # AddressSanitizer and UndefinedBehaviorSanitizer, _w2v_cuda_emulated_sanitized (which
-# loads only into a process started with libasan preloaded: see tests/sanitized_run.py).
+# loads only into a process started with libasan preloaded: see tests/test_cuda_sanitized.py).
 EMULATED_MODULE_ENV = "W2V_EXT_EMULATED_CUDA_MODULE"
 EMULATED_MODULES = ("_w2v_cuda_emulated", "_w2v_cuda_emulated_sanitized")
 
