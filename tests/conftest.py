@@ -7,7 +7,9 @@
   torch.set_num_threads cannot leak into the next one;
 - `gen` is a torch.Generator seeded from the test's node id: fresh random inputs for
   every parametrisation, the same ones on every run. The global torch seed is fixed too
-  (nn.Module initialisation uses it).
+  (nn.Module initialisation uses it);
+- `kernel_device` runs a CUDA test once per device of tests/cuda_devices.py: on a GPU,
+  and on the CUDA kernels emulated on the CPU (the test body runs inside the emulation).
 
 torch is optional here: the corpus trainer's tests (test_trainer_*, test_corpus_vocab,
 test_sampling, test_cli) never need it, so without torch these fixtures do nothing.
@@ -24,6 +26,8 @@ import zlib
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
+
+import cuda_devices
 
 try:
     import torch
@@ -81,3 +85,11 @@ def one_thread():
     """Run the test body with torch.set_num_threads(1) (restored by restore_num_threads)."""
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture(params=cuda_devices.PARAMS)
+def kernel_device(request):
+    """A cuda_devices.KernelDevice; the test body runs with its kernels active."""
+    device = cuda_devices.KernelDevice(request.param)
+    with device.active():
+        yield device

@@ -61,8 +61,9 @@ def table_of(model: Model, index_name: str) -> str:
 
 
 def make_weights(V_in: int, V_out: int, d: int, dtype: torch.dtype, *, tied: bool, strided: bool,
-                 gen: torch.Generator, requires_grad: bool = True):
-    """(input_weight, output_weight). Tied: one tensor, passed as both (V_out ignored).
+                 gen: torch.Generator, requires_grad: bool = True, device=None):
+    """(input_weight, output_weight) on `device` (default CPU). Tied: one tensor, passed
+    as both (V_out ignored).
 
     Strided: each table is big[2:, :d] of a wider matrix whose extra rows and columns are
     NaN, so a kernel that reads past d, uses d as the row stride or ignores the storage
@@ -78,10 +79,10 @@ def make_weights(V_in: int, V_out: int, d: int, dtype: torch.dtype, *, tied: boo
             # two NaN rows before the table too: the view starts at a storage offset
             big = torch.full((V + 2, d + 5), float("nan"), dtype=dtype)
             big[2:, :d] = torch.randn(V, d, generator=gen, dtype=torch.float64).to(dtype) * scale
-            w = big[2:, :d]
+            w = big.to(device)[2:, :d]
             assert w.stride(0) == d + 5 and w.storage_offset() == 2 * (d + 5)
         else:
-            w = (torch.randn(V, d, generator=gen, dtype=torch.float64) * scale).to(dtype)
+            w = (torch.randn(V, d, generator=gen, dtype=torch.float64) * scale).to(dtype).to(device)
         return w.requires_grad_(requires_grad)
 
     w_in = table(V_in)
@@ -97,10 +98,10 @@ def _draw(shape, V, padding_idx, pad_frac, gen):
 
 def make_indices(model: Model, B: int, C: int, K: int, V_in: int, V_out: int, *, neg3d: bool = False,
                  padding_idx: int = -1, pad_frac: float = 0.2, index_dtype=torch.int64, tied: bool = False,
-                 gen: torch.Generator):
-    """Random (center [B], context [B, C], negative [B, K] or [B, C, K]) with duplicates
-    inside rows and across rows, padding slots, a row whose centre is padding and (CBOW)
-    a row whose contexts are all padding."""
+                 gen: torch.Generator, device=None):
+    """Random (center [B], context [B, C], negative [B, K] or [B, C, K]) on `device`
+    (default CPU) with duplicates inside rows and across rows, padding slots, a row whose
+    centre is padding and (CBOW) a row whose contexts are all padding."""
     V_center, V_context = (V_in, V_out) if model.input_index == "center" else (V_out, V_in)
     center = _draw((B,), V_center, padding_idx, pad_frac, gen)
     context = _draw((B, C), V_context, padding_idx, pad_frac, gen)
@@ -131,15 +132,15 @@ def make_indices(model: Model, B: int, C: int, K: int, V_in: int, V_out: int, *,
         context[3] = padding_idx
     if B >= 6 and neg3d and C >= 1:
         context[4, 0] = padding_idx      # its [C, K] negatives row 0 drops out
-    return center.to(index_dtype), context.to(index_dtype), negative.to(index_dtype)
+    return tuple(t.to(index_dtype).to(device) for t in (center, context, negative))
 
 
 def build_case(model: Model, B, C, K, d, *, neg3d=False, padding_idx=-1, tied=False, strided=False,
-               dtype=torch.float64, index_dtype=torch.int64, V=13, pad_frac=0.2, gen):
+               dtype=torch.float64, index_dtype=torch.int64, V=13, pad_frac=0.2, gen, device=None):
     V_in, V_out = V, (V if tied else V + 4)
-    w_in, w_out = make_weights(V_in, V_out, d, dtype, tied=tied, strided=strided, gen=gen)
+    w_in, w_out = make_weights(V_in, V_out, d, dtype, tied=tied, strided=strided, gen=gen, device=device)
     idx = make_indices(model, B, C, K, V_in, V_out, neg3d=neg3d, padding_idx=padding_idx, pad_frac=pad_frac,
-                       index_dtype=index_dtype, tied=tied, gen=gen)
+                       index_dtype=index_dtype, tied=tied, gen=gen, device=device)
     return (w_in, w_out) + idx
 
 
@@ -238,7 +239,7 @@ def compare_with_reference(model: Model, w_in, w_out, center, context, negative,
     dtype = w_in.dtype
     tied = w_in is w_out
     B = center.size(0)
-    upstream = torch.randn(B, generator=gen, dtype=torch.float64) if reduction == "none" else None
+    upstream = torch.randn(B, generator=gen, dtype=torch.float64).to(center.device) if reduction == "none" else None
     loss, grads = op_loss_and_grads(model, w_in, w_out, center, context, negative, reduction=reduction,
                                     padding_idx=padding_idx, in_batch=in_batch, sparse=sparse, upstream=upstream)
     ref_loss, ref_grads = reference_loss_and_grads(model, w_in, w_out, center, context, negative,

@@ -1,17 +1,21 @@
-"""The CUDA corpus trainer (Word2Vec(device="cuda")). Skipped where no CUDA device is
-visible. One warp trains one sentence, centre after centre, so on a corpus of one
-sentence there are no races and the GPU must match the CPU trainer (one thread) to
-float32 rounding; on larger corpora warps race (Hogwild) and the quality must match."""
+"""The CUDA corpus trainer (Word2Vec(device="cuda")) against the CPU trainer, once per
+kernel device (cuda_devices.py: a GPU, and the same kernels emulated on the CPU).
+
+One warp trains one sentence, centre after centre. On a corpus of one sentence nothing
+races, so the device must draw the same random numbers as the CPU (subsampling,
+windows, noise words: w2v_math.h's counter-based generator), match the CPU trainer (one
+thread) to float32 rounding, and give the same bits on every run. On larger corpora
+warps race (Hogwild) and the quality must match: the planted neighbours are found and
+class analogies answered."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from test_trainer_quality import chance_rate, neighbour_rate, topic_corpus
-from w2v_ext import _native
+import w2v_ext.train_backends
+import w2v_ext.trainer
+from test_trainer_quality import chance_rate, grammar_corpus, neighbour_rate, topic_corpus
 from w2v_ext.trainer import Word2Vec
-
-pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not _native.has_cuda_device(), reason="no CUDA device")]
 
 
 def _train(path, device, **settings):
@@ -20,43 +24,143 @@ def _train(path, device, **settings):
     return Word2Vec(path, device=device, **kw)
 
 
+def _untrained(path, **settings):
+    """The model _train starts from (its vocabulary and initial vectors)."""
+    kw = dict(dim=40, min_count=1, seed=7, progress=False)
+    kw.update(settings)
+    model = Word2Vec(**kw)
+    model.build_vocab(path)
+    return model
+
+
+def _one_sentence(path, words, seed=3):
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}" for i in range(30)]
+    p = 1.0 / np.arange(1, 31)
+    path.write_text(" ".join(rng.choice(vocab, size=words, p=p / p.sum())) + "\n")
+    return path
+
+
 @pytest.mark.parametrize("model", ["sg", "cbow"])
 @pytest.mark.parametrize("sample", [0.0, 1e-2])
-def test_one_sentence_matches_cpu(tmp_path, model, sample):
-    rng = np.random.default_rng(3)
-    words = [f"w{i}" for i in range(30)]
-    p = 1.0 / np.arange(1, 31)
-    path = tmp_path / "one.txt"
-    path.write_text(" ".join(rng.choice(words, size=600, p=p / p.sum())) + "\n")
+def test_one_sentence_matches_cpu(kernel_device, tmp_path, model, sample):
+    path = _one_sentence(tmp_path / "one.txt", 600)
     cpu = _train(path, "cpu", model=model, sample=sample)
     gpu = _train(path, "cuda", model=model, sample=sample)
+    again = _train(path, "cuda", model=model, sample=sample)   # one warp: nothing races
+    assert np.array_equal(gpu.input, again.input) and np.array_equal(gpu.output, again.output)
     assert gpu.vocab.words == cpu.vocab.words
+    assert np.abs(cpu.input - _untrained(path, model=model).input).max() > 1e-3   # training moved them
     np.testing.assert_allclose(gpu.input, cpu.input, rtol=2e-3, atol=2e-5)
     np.testing.assert_allclose(gpu.output, cpu.output, rtol=2e-3, atol=2e-5)
     assert gpu.history[-1]["words_kept"] == cpu.history[-1]["words_kept"]
+    assert gpu.history[-1]["loss"] == pytest.approx(cpu.history[-1]["loss"], rel=1e-3)
+
+
+@pytest.mark.parametrize("settings", [dict(model="cbow", cbow_mean=False), dict(model="sg", min_alpha=1e-3, alpha=0.05),
+                                      dict(model="cbow", init_range=1.0, seed=11)],
+                         ids=["cbow-sum", "sg-min-alpha", "cbow-init-seed"])
+def test_one_sentence_settings_match_cpu(kernel_device, tmp_path, settings):
+    path = _one_sentence(tmp_path / "one.txt", 300, seed=6)
+    cpu, gpu = _train(path, "cpu", **settings), _train(path, "cuda", **settings)
+    np.testing.assert_allclose(gpu.input, cpu.input, rtol=2e-3, atol=2e-5)
+    np.testing.assert_allclose(gpu.output, cpu.output, rtol=2e-3, atol=2e-5)
 
 
 @pytest.mark.parametrize("model", ["sg", "cbow"])
-def test_recovers_planted_topics(tmp_path, model):
+@pytest.mark.parametrize("window,negative", [(8, 10), (16, 15), (30, 25)],
+                         ids=["kernel16x11", "kernel32x16", "kernel64x26"])
+def test_wide_windows_match_cpu(kernel_device, tmp_path, model, window, negative):
+    """The larger train_kernel instantiations (more inputs and targets per centre). With
+    up to 60 x 26 scores per centre, summed in another order than on the CPU, a score
+    now and then lands in the next bucket of the quantised sigmoid: atol 1e-4."""
+    path = _one_sentence(tmp_path / "one.txt", 150, seed=4)
+    kw = dict(model=model, window=window, negative=negative, sample=1e-2, epochs=1, dim=13)
+    cpu, gpu = _train(path, "cpu", **kw), _train(path, "cuda", **kw)
+    assert gpu.history[-1]["words_kept"] == cpu.history[-1]["words_kept"]
+    np.testing.assert_allclose(gpu.input, cpu.input, rtol=2e-3, atol=1e-4)
+    np.testing.assert_allclose(gpu.output, cpu.output, rtol=2e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_recovers_planted_topics(kernel_device, tmp_path, model):
     label = topic_corpus(tmp_path / "topics.txt", np.random.default_rng(2024))
-    gpu = _train(tmp_path / "topics.txt", "cuda", model=model, dim=24, window=5, negative=5, epochs=3,
-                 sample=1e-3)
-    cpu = _train(tmp_path / "topics.txt", "cpu", model=model, dim=24, window=5, negative=5, epochs=3,
-                 sample=1e-3)
+    kw = dict(model=model, dim=24, window=5, negative=5, epochs=3, sample=1e-3)
+    gpu = _train(tmp_path / "topics.txt", "cuda", **kw)
+    cpu = _train(tmp_path / "topics.txt", "cpu", **kw)
     rate_gpu, rate_cpu = neighbour_rate(gpu, label), neighbour_rate(cpu, label)
     assert rate_gpu >= 0.85 > chance_rate(label) + 0.4
     assert rate_gpu >= rate_cpu - 0.05
 
 
-def test_weights_come_back_from_the_device(tmp_path):
-    """The weights are copied back from the device when training stops, also early."""
-    label = topic_corpus(tmp_path / "t.txt", np.random.default_rng(1))
+def class_analogy_rate(model, label, rng, questions=200) -> float:
+    """Share of a : b :: c : ? questions (a, c of one class, b of another) whose 3CosAdd
+    answer is of b's class: the grammar corpus's classes are interchangeable."""
+    by_class = {}
+    for w in model.wv.words:
+        by_class.setdefault(label[w], []).append(w)
+    classes = sorted(by_class)
+    right = 0
+    for _ in range(questions):
+        x, y = rng.choice(classes, 2, replace=False)
+        a, c = rng.choice(by_class[x], 2, replace=False)
+        answer = model.wv.analogy(a, rng.choice(by_class[y]), c, topn=1)[0][0]
+        right += label[answer] == y
+    return right / questions
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_grammar_classes_neighbours_and_analogies(kernel_device, tmp_path, model):
+    label = grammar_corpus(tmp_path / "grammar.txt", np.random.default_rng(2024))
+    kw = dict(model=model, dim=24, window=2, negative=5, epochs=3, sample=0.0, seed=5)
+    gpu = _train(tmp_path / "grammar.txt", "cuda", **kw)
+    cpu = _train(tmp_path / "grammar.txt", "cpu", **kw)
+    rate_gpu, rate_cpu = neighbour_rate(gpu, label), neighbour_rate(cpu, label)
+    assert rate_gpu >= 0.85 > chance_rate(label) + 0.4
+    assert rate_gpu >= rate_cpu - 0.05
+    analogy_gpu = class_analogy_rate(gpu, label, np.random.default_rng(0))
+    analogy_cpu = class_analogy_rate(cpu, label, np.random.default_rng(0))
+    assert analogy_gpu >= 0.9 and analogy_gpu >= analogy_cpu - 0.05
+    untrained = _untrained(tmp_path / "grammar.txt", model=model, dim=24, seed=5)
+    assert class_analogy_rate(untrained, label, np.random.default_rng(0)) < 0.5
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_many_chunks(kernel_device, tmp_path, monkeypatch, model):
+    """Blocks of ~2 KB (the GPU reads 8 of them per chunk): chunk after chunk through the
+    trainer's two alternating buffers, with positions, learning rates and statistics
+    carried across. Subsampling keys its draws by position, so every epoch keeps the
+    same words as on the CPU, races or not."""
+    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 2048)
+    label = topic_corpus(tmp_path / "topics.txt", np.random.default_rng(9))
+    kw = dict(model=model, dim=24, window=5, negative=5, epochs=3, sample=1e-3)
+    chunks = []
+    monkeypatch.setattr(w2v_ext.train_backends.CudaBackend, "train_block",
+                        _counting(w2v_ext.train_backends.CudaBackend.train_block, chunks))
+    gpu = _train(tmp_path / "topics.txt", "cuda", **kw)
+    cpu = _train(tmp_path / "topics.txt", "cpu", **kw)
+    assert len(chunks) >= 3 * 4
+    assert [h["words_kept"] for h in gpu.history] == [h["words_kept"] for h in cpu.history]
+    assert gpu.history[-1]["loss"] == pytest.approx(cpu.history[-1]["loss"], rel=0.05)
+    assert neighbour_rate(gpu, label) >= max(0.85, neighbour_rate(cpu, label) - 0.05)
+
+
+def _counting(method, calls):
+    def wrapper(self, *args):
+        calls.append(args[2])   # the epoch
+        return method(self, *args)
+    return wrapper
+
+
+def test_weights_come_back_from_the_device(kernel_device, tmp_path):
+    """The weights are copied back from the device when training stops."""
+    label = topic_corpus(tmp_path / "t.txt", np.random.default_rng(1), sentences=300)
     m = _train(tmp_path / "t.txt", "cuda", epochs=1)
     assert np.isfinite(m.input).all() and np.abs(m.output).sum() > 0
     assert len(m.vocab) == len(label)
 
 
-def test_cuda_rejects_per_pair_negatives(tmp_path):
+def test_cuda_rejects_per_pair_negatives(kernel_device, tmp_path):
     (tmp_path / "c.txt").write_text("a b c a b c\n")
     with pytest.raises(ValueError, match="shared_negatives"):
         _train(tmp_path / "c.txt", "cuda", shared_negatives=False)

@@ -20,6 +20,15 @@ namespace py = pybind11;
 using namespace w2v;
 using namespace w2v::bindings;
 
+#if !defined(W2V_CUDA_MODULE_NAME)
+#define W2V_CUDA_MODULE_NAME _w2v_cuda
+#endif
+#if defined(W2V_CUDA_EMULATION)
+namespace w2v::bindings {
+void bind_emulation_selftests(py::module_& m);  // emulation_selftest.cpp
+}  // namespace w2v::bindings
+#endif
+
 namespace {
 
 void* stream_of(uintptr_t stream) { return reinterpret_cast<void*>(stream); }
@@ -98,7 +107,8 @@ int64_t host_stride_of(const py::array& table, const char* name, int64_t vocab, 
 
 void bind_device_trainer(py::module_& m) {
   bind_train_settings(m);
-  py::class_<cuda::DeviceTrainer>(m, "DeviceTrainer")
+  // module_local: the CUDA module and the emulated one may be loaded together
+  py::class_<cuda::DeviceTrainer>(m, "DeviceTrainer", py::module_local())
       .def(py::init([](const py::array& input_init, int64_t dim, const py::object& keep_threshold,
                        const py::array& noise_accept, const py::array& noise_alias, const TrainSettings& settings,
                        int device) {
@@ -172,8 +182,15 @@ void bind_device_trainer(py::module_& m) {
 
 }  // namespace
 
-PYBIND11_MODULE(_w2v_cuda, m) {
+PYBIND11_MODULE(W2V_CUDA_MODULE_NAME, m) {
+#if defined(W2V_CUDA_EMULATION)
+  m.doc() = "w2v_ext CUDA kernels compiled as C++ and emulated on the CPU, for the tests (raw-pointer interface)";
+  m.attr("EMULATED") = true;
+  bind_emulation_selftests(m);
+#else
   m.doc() = "w2v_ext CUDA kernels (raw-pointer interface; use the w2v_ext Python API)";
+  m.attr("EMULATED") = false;
+#endif
   bind_views(m);
   m.def("device_count", &cuda::device_count, "CUDA devices visible to this process (0 without a GPU)");
   m.def("device_error", &cuda::device_error, "why device_count() is 0 (the CUDA runtime's message), or ''");

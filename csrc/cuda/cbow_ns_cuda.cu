@@ -32,7 +32,7 @@ __device__ __forceinline__ int64_t context_mean(const EmbeddingPair<T>& w, const
 
 template <typename T, typename I>
 __global__ void cbow_forward_kernel(EmbeddingPair<T> w, NsBatch<I> b, T* pos_loss, T* neg_loss, SavedGrad<T> saved) {
-  extern __shared__ unsigned char shared_bytes[];
+  W2V_DYNAMIC_SHARED(unsigned char, shared_bytes);
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows || batch_blocked(b)) return;
   const int64_t r = slot.row, d = w.dim;
@@ -101,7 +101,7 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
   // The step trains each row on its own centre and negatives, as the CPU step does; coef
   // holds 1 + K terms, not the B + K of in-batch positives.
   b.in_batch_positives = false;
-  extern __shared__ unsigned char shared_bytes[];
+  W2V_DYNAMIC_SHARED(unsigned char, shared_bytes);
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows || batch_blocked(b)) return;
   const int64_t r = slot.row, d = w.dim;
@@ -147,8 +147,8 @@ void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T
   if (batch.rows == 0) return;
   const size_t per_warp = saved.keep ? 0 : static_cast<size_t>(weights.dim) * sizeof(T);
   const int warps = warps_fitting(per_warp);
-  cbow_forward_kernel<T, I><<<blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-                              as_stream(stream)>>>(weights, batch, pos_loss, neg_loss, saved);
+  W2V_LAUNCH((cbow_forward_kernel<T, I>), blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
+             as_stream(stream))(weights, batch, pos_loss, neg_loss, saved);
   check_launch("cbow_ns_forward");
 }
 
@@ -157,9 +157,8 @@ void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_
                       const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
                       void* stream) {
   if (batch.rows == 0) return;
-  cbow_backward_kernel<T, I><<<blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
-                               as_stream(stream)>>>(batch, saved, dim, grad_pos, grad_neg, grad_input, grad_output,
-                                                    slots);
+  W2V_LAUNCH((cbow_backward_kernel<T, I>), blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
+             as_stream(stream))(batch, saved, dim, grad_pos, grad_neg, grad_input, grad_output, slots);
   check_launch("cbow_ns_backward");
 }
 
@@ -169,8 +168,8 @@ void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, 
   if (batch.rows == 0) return;
   const size_t per_warp = static_cast<size_t>(2 * weights.dim + 1 + batch.negatives) * sizeof(T);
   const int warps = warps_fitting(per_warp);
-  cbow_sgd_step_kernel<T, I><<<blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-                               as_stream(stream)>>>(weights, batch, lr, exact_context_gradient, loss);
+  W2V_LAUNCH((cbow_sgd_step_kernel<T, I>), blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
+             as_stream(stream))(weights, batch, lr, exact_context_gradient, loss);
   check_launch("cbow_ns_sgd_step");
 }
 

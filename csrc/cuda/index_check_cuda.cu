@@ -30,8 +30,8 @@ void check_index_range(const I* index, int64_t n, int64_t rows, int64_t padding_
   if (n == 0) return;
   const int threads = 256;
   const int64_t blocks = (n + threads - 1) / threads;
-  check_index_range_kernel<<<static_cast<unsigned>(blocks < 4096 ? blocks : 4096), threads, 0, as_stream(stream)>>>(
-      index, n, rows, padding_idx, static_cast<unsigned long long>(check) << 56, serial, state);
+  W2V_LAUNCH(check_index_range_kernel<I>, static_cast<unsigned>(blocks < 4096 ? blocks : 4096), threads, 0,
+             as_stream(stream))(index, n, rows, padding_idx, static_cast<unsigned long long>(check) << 56, serial, state);
   check_launch("check_index_range");
 }
 

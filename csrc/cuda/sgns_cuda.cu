@@ -74,7 +74,7 @@ __global__ void sgns_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
 // centre row is also a target gets both steps.
 template <typename T, typename I>
 __global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, T* loss, int64_t max_targets) {
-  extern __shared__ unsigned char shared_bytes[];
+  W2V_DYNAMIC_SHARED(unsigned char, shared_bytes);
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows || batch_blocked(b)) return;
   const SgnsLayout<I> at{b};
@@ -135,8 +135,8 @@ template <typename T, typename I>
 void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
                   const SavedGrad<T>& saved, void* stream) {
   if (batch.rows == 0) return;
-  sgns_forward_kernel<T, I><<<blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
-                              as_stream(stream)>>>(weights, batch, pos_loss, neg_loss, saved);
+  W2V_LAUNCH((sgns_forward_kernel<T, I>), blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
+             as_stream(stream))(weights, batch, pos_loss, neg_loss, saved);
   check_launch("sgns_forward");
 }
 
@@ -145,9 +145,8 @@ void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t d
                    const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
                    void* stream) {
   if (batch.rows == 0) return;
-  sgns_backward_kernel<T, I><<<blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
-                               as_stream(stream)>>>(batch, saved, dim, grad_pos, grad_neg, grad_input, grad_output,
-                                                    slots);
+  W2V_LAUNCH((sgns_backward_kernel<T, I>), blocks_for_rows(batch.rows, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0,
+             as_stream(stream))(batch, saved, dim, grad_pos, grad_neg, grad_input, grad_output, slots);
   check_launch("sgns_backward");
 }
 
@@ -157,8 +156,8 @@ void sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T l
   const int64_t max_targets = batch.negatives_per_context ? 1 + batch.negatives : batch.context_size + batch.negatives;
   const size_t per_warp = static_cast<size_t>(2 * weights.dim + max_targets) * sizeof(T);
   const int warps = warps_fitting(per_warp);
-  sgns_sgd_step_kernel<T, I><<<blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-                               as_stream(stream)>>>(weights, batch, lr, loss, max_targets);
+  W2V_LAUNCH((sgns_sgd_step_kernel<T, I>), blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
+             as_stream(stream))(weights, batch, lr, loss, max_targets);
   check_launch("sgns_sgd_step");
 }
 

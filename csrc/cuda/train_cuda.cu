@@ -401,10 +401,10 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
   const uint64_t subsample_key = stream_key(d.settings.seed, chunk.epoch, 1);
   const uint64_t window_key = stream_key(d.settings.seed, chunk.epoch, 2);
   const uint64_t noise_key = stream_key(d.settings.seed, chunk.epoch, 3);
-  compact_kernel<<<blocks_for_rows(chunk.sentences, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, d.compute>>>(
+  W2V_LAUNCH(compact_kernel, blocks_for_rows(chunk.sentences, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, d.compute)(
       c, tables, subsample_key, acc);
   check_launch("compact_kernel");
-  d.kernel<<<blocks_for_rows(chunk.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute>>>(
+  W2V_LAUNCH(d.kernel, blocks_for_rows(chunk.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute)(
       model, tables, d.settings, c, window_key, noise_key, acc);
   check_launch("train_kernel");
   W2V_CUDA_CHECK(cudaEventRecord(slot.trained, d.compute));

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cuda/launch.cuh"
 #include "index_check.h"
 
 namespace w2v::cuda {

@@ -137,7 +137,7 @@ class CudaBackend:
 
     def __init__(self, model, architecture, loss_every, keep, accept, alias, device_index: int, block_bytes: int,
                  seed: Optional[int] = None, alpha: Optional[float] = None):
-        cuda = _native.cuda
+        cuda = _native.cuda_trainer_module()
         if cuda is None:
             raise RuntimeError("device='cuda' needs the CUDA module, which this build of w2v_ext lacks (no CUDA "
                                "toolkit at build time); reinstall from source on a machine with nvcc")

@@ -13,10 +13,15 @@ waits for the oldest.
 
 W2V_EXT_SYNC_INDEX_CHECKS=1 (or set_sync_index_checks(True)) waits at every call
 instead, so that the call with the bad index raises itself (one synchronisation each).
+
+The CUDA kernels emulated on the CPU (_native.emulating_cuda()) have one device whose
+state is a CPU tensor; their work is done when a call returns, so its copies have
+always landed by the next call.
 """
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
@@ -46,14 +51,29 @@ class _Call:
     indices: Optional[list] = None   # the index tensors, kept only while waiting at once (sync mode)
 
 
+class _DoneEvent:
+    """The emulated device's event: its work is done when recorded."""
+
+    def record(self) -> None:
+        pass
+
+    def query(self) -> bool:
+        return True
+
+    def synchronize(self) -> None:
+        pass
+
+
 class DeviceIndexErrors:
-    """The index-check state of one CUDA device and the calls not yet verified."""
+    """The index-check state of one CUDA device (a CPU device: the emulated one) and the
+    calls not yet verified."""
 
     def __init__(self, device: torch.device):
         self.device = device
+        real = device.type == "cuda"
         self.state = torch.full((2,), _NO_ERROR, dtype=torch.int64, device=device)
-        self.host = torch.empty((MAX_PENDING, 2), dtype=torch.int64, pin_memory=True)
-        self.events = [torch.cuda.Event() for _ in range(MAX_PENDING)]
+        self.host = torch.empty((MAX_PENDING, 2), dtype=torch.int64, pin_memory=real)
+        self.events = [torch.cuda.Event() if real else _DoneEvent() for _ in range(MAX_PENDING)]
         self.pending: "collections.deque[_Call]" = collections.deque()
         self.serial = 0
 
@@ -119,14 +139,18 @@ def _unravel(position: int, shape) -> List[int]:
     return list(reversed(out))
 
 
-_trackers: Dict[int, DeviceIndexErrors] = {}
+_trackers: Dict[object, DeviceIndexErrors] = {}
 
 
 def tracker_for(device: torch.device) -> DeviceIndexErrors:
-    index = device.index if device.index is not None else torch.cuda.current_device()
-    tracker = _trackers.get(index)
+    if device.type == "cpu":  # the emulated device
+        key, tracked = "emulated", torch.device("cpu")
+    else:
+        key = device.index if device.index is not None else torch.cuda.current_device()
+        tracked = torch.device("cuda", key)
+    tracker = _trackers.get(key)
     if tracker is None:
-        tracker = _trackers[index] = DeviceIndexErrors(torch.device("cuda", index))
+        tracker = _trackers[key] = DeviceIndexErrors(tracked)
     return tracker
 
 
@@ -140,5 +164,6 @@ def check_index_errors(device: Optional[torch.device] = None) -> None:
     far) and raise IndexError if one of them found an index out of range."""
     trackers = list(_trackers.values()) if device is None else [tracker_for(torch.device(device))]
     for tracker in trackers:
-        with torch.cuda.device(tracker.device):
+        real = tracker.device.type == "cuda"
+        with torch.cuda.device(tracker.device) if real else contextlib.nullcontext():
             tracker.raise_landed(wait_for=len(tracker.pending))

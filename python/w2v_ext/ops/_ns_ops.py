@@ -147,7 +147,7 @@ def define_ops(model: Model):
     def backward_sparse(grad_pos: Tensor, grad_neg: Tensor, coef: Tensor, grad_h_pos: Tensor, grad_h_neg: Tensor,
                         hidden: Tensor, center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
                         in_batch_positives: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        if center.device.type == "cuda":
+        if _views.runs_cuda_kernels(center):
             # the row sets come from the indices: a bad one must not become a gradient row
             # (torch.unique below waits for the device anyway)
             _cuda_index_errors.check_index_errors(center.device)

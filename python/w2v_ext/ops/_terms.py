@@ -64,11 +64,12 @@ def compact_rows(indices, masks):
 
     Returns (rows [U] sorted int64, slots) where slots[i] has indices[i]'s shape and
     gives each taking-part entry its position in rows (-1 elsewhere). On the CPU a
-    native radix sort does it in linear time; elsewhere torch.unique.
+    native radix sort does it in linear time; for the CUDA kernels (also emulated on
+    CPU tensors) torch.unique.
     """
     flat = torch.cat([t.reshape(-1) for t in indices])
     keep = torch.cat([m.reshape(-1) for m in masks])
-    if flat.device.type == "cpu":
+    if not _native.runs_cuda_kernels(flat.device.type):
         slots = torch.empty(flat.numel(), dtype=torch.int64)
         rows = torch.from_numpy(_native.cpu.compact_rows(
             index_dtype=str(flat.dtype).removeprefix("torch."), index=flat.data_ptr(), keep=keep.data_ptr(),

@@ -33,7 +33,7 @@ def new_grad_rows(like: torch.Tensor, rows: int, dim: int) -> torch.Tensor:
     """Compact gradient rows [rows, dim]: the CPU kernels write every row (poisoned in
     tests), into reused memory when large (_buffer_pool); the CUDA kernels add into
     them, so there they start at zero."""
-    if like.device.type == "cuda":
+    if runs_cuda_kernels(like):
         return like.new_zeros(rows, dim)
     return _poisoned(_buffer_pool.empty(rows, dim, like.dtype))
 
@@ -41,9 +41,14 @@ def new_grad_rows(like: torch.Tensor, rows: int, dim: int) -> torch.Tensor:
 def new_step_loss(like: torch.Tensor, rows: int) -> torch.Tensor:
     """The 0-dim loss a step kernel fills: the CPU kernels write it (poisoned in tests),
     the CUDA kernels add into it, so there it starts at zero; an empty batch has loss 0."""
-    if like.device.type == "cuda" or rows == 0:
+    if runs_cuda_kernels(like) or rows == 0:
         return like.new_zeros(())
     return new_output(like)
+
+
+def runs_cuda_kernels(t: torch.Tensor) -> bool:
+    """True for CUDA tensors, and for CPU tensors inside _native.emulating_cuda()."""
+    return _native.runs_cuda_kernels(t.device.type)
 
 
 def kernels_for(t: torch.Tensor):
@@ -53,6 +58,8 @@ def kernels_for(t: torch.Tensor):
 def launch_args(t: torch.Tensor) -> dict:
     if t.device.type == "cuda":
         return {"stream": torch.cuda.current_stream(t.device).cuda_stream}
+    if runs_cuda_kernels(t):
+        return {"stream": 0}   # the emulated device's null stream
     return {"threads": torch.get_num_threads()}
 
 
@@ -92,7 +99,7 @@ def ns_batch(kernels, center, context, negative, padding_idx: int, in_batch_posi
 
 def index_error_state(t: torch.Tensor) -> int:
     """For kernels that run after a checked call (the backward): the device's state."""
-    if t.device.type == "cuda":
+    if runs_cuda_kernels(t):
         return _cuda_index_errors.state_pointer(t.device)
     return 0
 
