@@ -60,7 +60,7 @@ void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_
                       void* stream);
 
 template <typename T, typename I>
-void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool exact_context_gradient, T* loss,
-                   void* stream);
+void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool exact_context_gradient,
+                      bool atomic_updates, T* loss, void* stream);
 
 }  // namespace w2v::cuda

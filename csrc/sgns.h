@@ -58,8 +58,9 @@ void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t d
                    const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
                    void* stream);
 
+// atomic_updates: the rows' updates are atomic adds (see warp_update), else plain stores.
 template <typename T, typename I>
-void sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, T* loss,
+void sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool atomic_updates, T* loss,
                    void* stream);
 
 }  // namespace w2v::cuda

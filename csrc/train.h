@@ -80,8 +80,10 @@ class DeviceTrainer {
 
   // Queues one chunk (host arrays, copied before return into a pinned staging buffer).
   void train_chunk(const TrainChunk& chunk, int64_t words);
-  // Waits for the queued work; returns the loss and kept-word sums since the last call.
-  ChunkStats collect();
+  // Waits for the queued chunks and returns their loss and kept-word sums since the last
+  // call; keep_last leaves the chunk queued last running, its sums for the next call
+  // (so it trains while the caller prepares the next chunk).
+  ChunkStats collect(bool keep_last = false);
   // Waits, then copies both tables to host [vocab, dim] arrays with row stride host_stride.
   void download(float* input, float* output, int64_t host_stride);
   // Replaces both tables from host arrays (e.g. a model loaded to resume).

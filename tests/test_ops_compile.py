@@ -51,6 +51,7 @@ def _samples():
             args = (det_in.clone(), step_out, c, x, n, 0.1, padding_idx)
             if name == "cbow_ns":
                 args = args + (True,)
+            args = args + (True,)   # atomic_updates
             out.append((getattr(ops, f"{name}_sgd_step_"), args, f"{name}_sgd_step_-{tag}"))
     return out
 

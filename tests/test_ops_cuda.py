@@ -114,9 +114,10 @@ def _disjoint_step_case(model_name, B, C, K, d, V, neg3d, gen, padded):
                          ids=["B24-d33", "B24-d33-padded", "B37-d6"])
 @pytest.mark.parametrize("model_name,neg3d", [("sgns", False), ("sgns", True), ("cbow", False)],
                          ids=["sgns-negBK", "sgns-negBCK", "cbow"])
-def test_step_matches_sequential_reference(kernel_device, model_name, neg3d, shape, tied, dtype, gen):
+@pytest.mark.parametrize("atomic", [True, False], ids=["atomic", "plain-stores"])
+def test_step_matches_sequential_reference(kernel_device, model_name, neg3d, shape, tied, dtype, atomic, gen):
     """Rows that share no index do not race, so the concurrent step equals the
-    sequential float64 reference."""
+    sequential float64 reference, with atomic updates and with plain stores."""
     B, C, K, d, padded = shape
     V = B * (1 + C + C * K)
     center, context, negative = _disjoint_step_case(model_name, B, C, K, d, V, neg3d, gen, padded)
@@ -129,12 +130,34 @@ def test_step_matches_sequential_reference(kernel_device, model_name, neg3d, sha
     dev = kernel_device.tensor
     g_in = dev(w_in.to(dtype))
     g_out = g_in if tied else dev(w_out.to(dtype))
-    loss = model.step(g_in, g_out, dev(center), dev(context), dev(negative), 0.1)
+    loss = model.step(g_in, g_out, dev(center), dev(context), dev(negative), 0.1, atomic_updates=atomic)
     tol = dict(rtol=1e-10, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(g_in.cpu().double(), ref_in, **tol)
     if not tied:
         torch.testing.assert_close(g_out.cpu().double(), ref_out, **tol)
     assert abs(float(loss) - ref_loss) <= tol["rtol"] * 10 * max(1.0, abs(ref_loss))
+
+
+@pytest.mark.parametrize("model_name", ["sgns", "cbow"])
+def test_atomic_step_keeps_every_row_update_of_a_shared_word(kernel_device, model_name):
+    """4096 rows that all train one word against one context and one noise word: with
+    atomic updates (the default) no row's update is lost, so the output rows move by the
+    sum of the rows' steps (lr is so small that the rows' order changes that sum by
+    ~0.1%). Plain stores on a GPU would keep only a small part of it."""
+    B, d, lr = 4096, 64, 1e-7
+    w_in = torch.rand(4, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
+    w_out = torch.zeros(4, d, dtype=torch.float64)
+    center = torch.full((B,), 1)
+    context = torch.full((B, 1), 2)
+    negative = torch.full((B, 1), 3)
+    h = w_in[2 if model_name == "cbow" else 1]   # CBOW's hidden vector is its (one) context row
+    want = B * lr * 0.5 * h                       # every row: sigmoid(0) = 0.5 away from its label
+    positive, noise = (1, 3) if model_name == "cbow" else (2, 3)
+    g_in, g_out = kernel_device.tensor(w_in.float()), kernel_device.tensor(w_out.float())
+    MODELS[model_name].step(g_in, g_out, *(kernel_device.tensor(t) for t in (center, context, negative)), lr)
+    kernel_device.synchronize()
+    torch.testing.assert_close(g_out[positive].cpu().double(), want, rtol=1e-2, atol=1e-9)
+    torch.testing.assert_close(g_out[noise].cpu().double(), -want, rtol=1e-2, atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- index checks

@@ -146,10 +146,37 @@ def test_many_chunks(kernel_device, tmp_path, monkeypatch, model):
 
 
 def _counting(method, calls):
-    def wrapper(self, *args):
+    def wrapper(self, *args, **kwargs):
         calls.append(args[2])   # the epoch
-        return method(self, *args)
+        return method(self, *args, **kwargs)
     return wrapper
+
+
+def test_block_stats_are_read_after_the_next_block_is_queued(kernel_device, tmp_path, monkeypatch):
+    """The host never waits for the block it just queued: train_block returns the stats
+    of the blocks queued before it (none, for an epoch's first), flush() the rest at the
+    epoch's end, and together they are the epoch's."""
+    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 2048)
+    topic_corpus(tmp_path / "topics.txt", np.random.default_rng(9))
+    returned = []
+    train_block, flush = w2v_ext.train_backends.CudaBackend.train_block, w2v_ext.train_backends.CudaBackend.flush
+
+    def record(method, what):
+        def wrapper(self, *args, **kwargs):
+            stats = method(self, *args, **kwargs)
+            returned.append((what, args[2] if args else None, stats["words_kept"]))
+            return stats
+        return wrapper
+
+    monkeypatch.setattr(w2v_ext.train_backends.CudaBackend, "train_block", record(train_block, "block"))
+    monkeypatch.setattr(w2v_ext.train_backends.CudaBackend, "flush", record(flush, "flush"))
+    gpu = _train(tmp_path / "topics.txt", "cuda", epochs=2, sample=1e-3)
+    flushes = [i for i, r in enumerate(returned) if r[0] == "flush"]
+    assert len(flushes) == 2 and flushes[-1] == len(returned) - 1
+    for epoch, (start, end) in enumerate(zip([0] + [f + 1 for f in flushes[:-1]], flushes)):
+        calls = returned[start:end + 1]
+        assert len(calls) >= 4 and calls[0][2] == 0 and calls[-1][2] > 0
+        assert sum(kept for _, _, kept in calls) == gpu.history[epoch]["words_kept"]
 
 
 def test_weights_come_back_from_the_device(kernel_device, tmp_path):

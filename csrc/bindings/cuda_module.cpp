@@ -78,22 +78,23 @@ void backward(const std::string& dtype, const ErasedBatch& b, uintptr_t coef, ui
 }
 
 // The steps add their summed loss into `loss` (one element on the device, zeroed by the caller).
-void sgns_step(const ErasedEmbeddings& w, const ErasedBatch& b, double lr, uintptr_t loss, uintptr_t stream) {
+void sgns_step(const ErasedEmbeddings& w, const ErasedBatch& b, double lr, bool atomic_updates, uintptr_t loss,
+               uintptr_t stream) {
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
-    cuda::sgns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<T>(lr), reinterpret_cast<T*>(loss),
-                              stream_of(stream));
+    cuda::sgns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<T>(lr), atomic_updates,
+                              reinterpret_cast<T*>(loss), stream_of(stream));
   });
 }
 
 void cbow_step(const ErasedEmbeddings& w, const ErasedBatch& b, double lr, bool exact_context_gradient,
-               uintptr_t loss, uintptr_t stream) {
+               bool atomic_updates, uintptr_t loss, uintptr_t stream) {
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
     cuda::cbow_ns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<T>(lr), exact_context_gradient,
-                                 reinterpret_cast<T*>(loss), stream_of(stream));
+                                 atomic_updates, reinterpret_cast<T*>(loss), stream_of(stream));
   });
 }
 
@@ -142,18 +143,19 @@ void bind_device_trainer(py::module_& m) {
           py::arg("ids"), py::arg("sentence_ends"), py::arg("epoch"), py::arg("first_position"), py::arg("words_done"),
           py::arg("words_total"))
       .def("collect",
-           [](cuda::DeviceTrainer& trainer) {
+           [](cuda::DeviceTrainer& trainer, bool keep_last) {
              ChunkStats stats;
              {
                py::gil_scoped_release release;
-               stats = trainer.collect();
+               stats = trainer.collect(keep_last);
              }
              py::dict out;
              out["loss"] = stats.loss;
              out["loss_terms"] = stats.loss_terms;
              out["words_kept"] = stats.words_kept;
              return out;
-           })
+           },
+           py::arg("keep_last") = false)
       .def(
           "download",
           [](cuda::DeviceTrainer& trainer, const py::array& input, const py::array& output) {
@@ -211,8 +213,8 @@ PYBIND11_MODULE(W2V_CUDA_MODULE_NAME, m) {
           py::arg("grad_output_stride"), py::arg("grad_output_rows"), py::arg("center_slot"),
           py::arg("context_slot"), py::arg("negative_slot"), py::arg("stream"));
   }
-  m.def("sgns_sgd_step", &sgns_step, release, py::arg("weights"), py::arg("batch"), py::arg("lr"), py::arg("loss"),
-        py::arg("stream"));
+  m.def("sgns_sgd_step", &sgns_step, release, py::arg("weights"), py::arg("batch"), py::arg("lr"),
+        py::arg("atomic_updates"), py::arg("loss"), py::arg("stream"));
   m.def("cbow_ns_sgd_step", &cbow_step, release, py::arg("weights"), py::arg("batch"), py::arg("lr"),
-        py::arg("exact_context_gradient"), py::arg("loss"), py::arg("stream"));
+        py::arg("exact_context_gradient"), py::arg("atomic_updates"), py::arg("loss"), py::arg("stream"));
 }

@@ -97,7 +97,8 @@ __global__ void cbow_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
 }
 
 template <typename T, typename I>
-__global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, bool exact_context_gradient, T* loss) {
+__global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, bool exact_context_gradient, bool atomic,
+                                     T* loss) {
   // The step trains each row on its own centre and negatives, as the CPU step does; coef
   // holds 1 + K terms, not the B + K of in-batch positives.
   b.in_batch_positives = false;
@@ -126,14 +127,14 @@ __global__ void cbow_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, boo
   __syncwarp();
   n = 0;
   cbow_for_each_term(b, r, [&](int64_t q) { return cbow_row_is_valid(b, q); }, [&](int64_t target, int64_t, int64_t, bool, bool) {
-    warp_axpy(coef[n++], h, w.output + target * w.output_stride, d, slot.lane);
+    warp_update(atomic, coef[n++], h, w.output + target * w.output_stride, d, slot.lane);
     __syncwarp();
   });
   const T share = exact_context_gradient ? T(1) / static_cast<T>(n_context) : T(1);
   for (int64_t j = 0; j < b.context_size; ++j) {
     const int64_t c = b.context[r * b.context_size + j];
     if (is_padding(b, c)) continue;
-    warp_axpy(share, gh, w.input + c * w.input_stride, d, slot.lane);
+    warp_update(atomic, share, gh, w.input + c * w.input_stride, d, slot.lane);
     __syncwarp();
   }
   if (slot.lane == 0) atomicAdd(loss, row_loss);
@@ -164,12 +165,12 @@ void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_
 
 template <typename T, typename I>
 void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool exact_context_gradient,
-                      T* loss, void* stream) {
+                      bool atomic_updates, T* loss, void* stream) {
   if (batch.rows == 0) return;
   const size_t per_warp = static_cast<size_t>(2 * weights.dim + 1 + batch.negatives) * sizeof(T);
   const int warps = warps_fitting(per_warp);
   W2V_LAUNCH((cbow_sgd_step_kernel<T, I>), blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-             as_stream(stream))(weights, batch, lr, exact_context_gradient, loss);
+             as_stream(stream))(weights, batch, lr, exact_context_gradient, atomic_updates, loss);
   check_launch("cbow_ns_sgd_step");
 }
 
@@ -178,7 +179,7 @@ void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, 
                                       void*);                                                                \
   template void cbow_ns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
                                        GradRows<T>, GradRows<T>, const NsSlots&, void*);                     \
-  template void cbow_ns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, bool, T*, void*);
+  template void cbow_ns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, bool, bool, T*, void*);
 W2V_INSTANTIATE(float, int32_t)
 W2V_INSTANTIATE(float, int64_t)
 W2V_INSTANTIATE(double, int32_t)

@@ -71,9 +71,10 @@ __global__ void sgns_backward_kernel(NsBatch<I> b, SavedGrad<T> saved, int64_t d
 
 // Scores, then updates, from the weights as they stand when the row (or, for [B, C, K]
 // negatives, the (row, context) pair) starts: h is copied first, so a tied table whose
-// centre row is also a target gets both steps.
+// centre row is also a target gets both steps. The rows are updated with warp_update.
 template <typename T, typename I>
-__global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, T* loss, int64_t max_targets) {
+__global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, bool atomic, T* loss,
+                                     int64_t max_targets) {
   W2V_DYNAMIC_SHARED(unsigned char, shared_bytes);
   const WarpSlot slot = warp_slot();
   if (slot.row >= b.rows || batch_blocked(b)) return;
@@ -103,10 +104,10 @@ __global__ void sgns_sgd_step_kernel(EmbeddingPair<T> w, NsBatch<I> b, T lr, T* 
     __syncwarp();
     n = 0;
     targets_of([&](int64_t target, bool) {
-      warp_axpy(coef[n++], h, w.output + target * w.output_stride, d, slot.lane);
+      warp_update(atomic, coef[n++], h, w.output + target * w.output_stride, d, slot.lane);
       __syncwarp();
     });
-    warp_axpy(T(1), gh, center_row, d, slot.lane);
+    warp_update(atomic, T(1), gh, center_row, d, slot.lane);
     __syncwarp();
   };
   if (b.negatives_per_context) {
@@ -151,13 +152,14 @@ void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t d
 }
 
 template <typename T, typename I>
-void sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, T* loss, void* stream) {
+void sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool atomic_updates, T* loss,
+                   void* stream) {
   if (batch.rows == 0) return;
   const int64_t max_targets = batch.negatives_per_context ? 1 + batch.negatives : batch.context_size + batch.negatives;
   const size_t per_warp = static_cast<size_t>(2 * weights.dim + max_targets) * sizeof(T);
   const int warps = warps_fitting(per_warp);
   W2V_LAUNCH((sgns_sgd_step_kernel<T, I>), blocks_for_rows(batch.rows, warps), warps * kWarp, warps * per_warp,
-             as_stream(stream))(weights, batch, lr, loss, max_targets);
+             as_stream(stream))(weights, batch, lr, atomic_updates, loss, max_targets);
   check_launch("sgns_sgd_step");
 }
 
@@ -166,7 +168,7 @@ void sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T l
                                    void*);                                                                \
   template void sgns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
                                     GradRows<T>, GradRows<T>, const NsSlots&, void*);                     \
-  template void sgns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, T*, void*);
+  template void sgns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, bool, T*, void*);
 W2V_INSTANTIATE(float, int32_t)
 W2V_INSTANTIATE(float, int64_t)
 W2V_INSTANTIATE(double, int32_t)

@@ -275,13 +275,23 @@ struct PinnedBuffer {
   ~PinnedBuffer() { if (data) cudaFreeHost(data); }
 };
 
-// One chunk's buffers: pinned host staging, device copies and compaction output. Two
-// of them alternate, so chunk k+1 is copied in while chunk k trains.
+// One chunk's sums, as the kernels add them up on the device and as they are copied back.
+struct SlotStats {
+  double loss;
+  unsigned long long loss_terms, words_kept;
+};
+
+// One chunk's buffers: pinned host staging, device copies, compaction output and its
+// own sums. Two of them alternate, so chunk k+1 is copied in and launched while chunk k
+// trains, and chunk k's sums are read after chunk k+1 is launched.
 struct ChunkSlot {
   PinnedBuffer<int32_t> host_ids;
   PinnedBuffer<int64_t> host_ends;
   DeviceBuffer<int32_t> ids, kept_ids, kept_count;
   DeviceBuffer<int64_t> ends, kept_positions;
+  DeviceBuffer<SlotStats> stats;
+  PinnedBuffer<SlotStats> host_stats;   // written when `trained` fires
+  bool uncollected = false;
   cudaEvent_t copied = nullptr, trained = nullptr;
 };
 
@@ -297,12 +307,20 @@ struct DeviceTrainer::Impl {
   DeviceBuffer<uint32_t> keep, accept;
   DeviceBuffer<int32_t> alias;
   bool subsample = false;
-  DeviceBuffer<double> loss;
-  DeviceBuffer<unsigned long long> counters;  // [loss terms, words kept]
   ChunkSlot slots[2];
   int next = 0;
+  ChunkStats carried{0, 0, 0, 0.f};   // sums of chunks whose slot was reused before they were collected
 
   void select() const { W2V_CUDA_CHECK(cudaSetDevice(device)); }
+
+  // Waits for the slot's chunk and moves its sums into `carried`.
+  void take(ChunkSlot& slot) {
+    W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
+    carried.loss += slot.host_stats.data->loss;
+    carried.loss_terms += static_cast<int64_t>(slot.host_stats.data->loss_terms);
+    carried.words_kept += static_cast<int64_t>(slot.host_stats.data->words_kept);
+    slot.uncollected = false;
+  }
 };
 
 DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init, int64_t host_stride,
@@ -344,10 +362,10 @@ DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init
                                    d.compute));
     W2V_CUDA_CHECK(cudaMemcpyAsync(d.alias.data, noise_alias, vocab * sizeof(int32_t), cudaMemcpyHostToDevice,
                                    d.compute));
-    d.loss.reserve(1);
-    d.counters.reserve(2);
-    W2V_CUDA_CHECK(cudaMemsetAsync(d.loss.data, 0, sizeof(double), d.compute));
-    W2V_CUDA_CHECK(cudaMemsetAsync(d.counters.data, 0, 2 * sizeof(unsigned long long), d.compute));
+    for (ChunkSlot& slot : d.slots) {
+      slot.stats.reserve(1);
+      slot.host_stats.reserve(1);
+    }
     W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));  // the caller's host arrays may go after this
   } catch (...) {
     delete impl_;
@@ -374,7 +392,9 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
   if (chunk.sentences == 0) return;
   ChunkSlot& slot = d.slots[d.next];
   d.next ^= 1;
-  // The slot's last chunk must be done training before its buffers are reused.
+  // The slot's last chunk must be done training before its buffers are reused (and its
+  // sums kept, if nobody collected them).
+  if (slot.uncollected) d.take(slot);
   W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
   slot.host_ids.reserve(words);
   slot.host_ends.reserve(chunk.sentences);
@@ -397,7 +417,9 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
                             static_cast<uint32_t>(d.vocab)};
   const DeviceChunk c{slot.ids.data, slot.ends.data, chunk.sentences, chunk.first_position, slot.kept_ids.data,
                       slot.kept_positions.data, slot.kept_count.data, chunk.words_done, chunk.words_total};
-  const Accumulators acc{d.loss.data, d.counters.data, d.counters.data + 1};
+  SlotStats* sums = slot.stats.data;
+  const Accumulators acc{&sums->loss, &sums->loss_terms, &sums->words_kept};
+  W2V_CUDA_CHECK(cudaMemsetAsync(sums, 0, sizeof(SlotStats), d.compute));
   const uint64_t subsample_key = stream_key(d.settings.seed, chunk.epoch, 1);
   const uint64_t window_key = stream_key(d.settings.seed, chunk.epoch, 2);
   const uint64_t noise_key = stream_key(d.settings.seed, chunk.epoch, 3);
@@ -407,21 +429,21 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
   W2V_LAUNCH(d.kernel, blocks_for_rows(chunk.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute)(
       model, tables, d.settings, c, window_key, noise_key, acc);
   check_launch("train_kernel");
+  W2V_CUDA_CHECK(cudaMemcpyAsync(slot.host_stats.data, sums, sizeof(SlotStats), cudaMemcpyDeviceToHost, d.compute));
   W2V_CUDA_CHECK(cudaEventRecord(slot.trained, d.compute));
+  slot.uncollected = true;
 }
 
-ChunkStats DeviceTrainer::collect() {
+ChunkStats DeviceTrainer::collect(bool keep_last) {
   Impl& d = *impl_;
   d.select();
-  double loss = 0;
-  unsigned long long counters[2] = {0, 0};
-  // On the compute stream: the reset lands before the next chunk's kernels add to them.
-  W2V_CUDA_CHECK(cudaMemcpyAsync(&loss, d.loss.data, sizeof(double), cudaMemcpyDeviceToHost, d.compute));
-  W2V_CUDA_CHECK(cudaMemcpyAsync(counters, d.counters.data, sizeof(counters), cudaMemcpyDeviceToHost, d.compute));
-  W2V_CUDA_CHECK(cudaMemsetAsync(d.loss.data, 0, sizeof(double), d.compute));
-  W2V_CUDA_CHECK(cudaMemsetAsync(d.counters.data, 0, sizeof(counters), d.compute));
-  W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
-  return {loss, static_cast<int64_t>(counters[0]), static_cast<int64_t>(counters[1]), 0.f};
+  ChunkSlot& last = d.slots[d.next ^ 1];   // the slot of the chunk queued last
+  ChunkSlot& before = d.slots[d.next];
+  if (before.uncollected) d.take(before);
+  if (last.uncollected && !keep_last) d.take(last);
+  const ChunkStats out = d.carried;
+  d.carried = ChunkStats{0, 0, 0, 0.f};
+  return out;
 }
 
 void DeviceTrainer::download(float* input, float* output, int64_t host_stride) {

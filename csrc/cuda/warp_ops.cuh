@@ -44,6 +44,17 @@ __device__ __forceinline__ void warp_atomic_axpy(T alpha, const T* x, T* y, int6
   for (int64_t i = lane; i < d; i += kWarp) atomicAdd(y + i, alpha * x[i]);
 }
 
+// y += alpha * x into a weight row: atomic adds when `atomic` (warps of other rows that
+// share the word add theirs at the same time: nothing is lost), else plain stores
+// (Hogwild: faster, but concurrent updates of one row overwrite each other).
+template <typename T>
+__device__ __forceinline__ void warp_update(bool atomic, T alpha, const T* x, T* y, int64_t d, int lane) {
+  if (atomic)
+    warp_atomic_axpy(alpha, x, y, d, lane);
+  else
+    warp_axpy(alpha, x, y, d, lane);
+}
+
 template <typename T>
 __device__ __forceinline__ void warp_fill(T value, T* y, int64_t d, int lane) {
   for (int64_t i = lane; i < d; i += kWarp) y[i] = value;

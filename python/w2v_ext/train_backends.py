@@ -115,12 +115,18 @@ class CpuBackend:
         self.keep, self.accept, self.alias, self.threads = keep, accept, alias, threads
         self.block_bytes = block_bytes
 
-    def train_block(self, ids, ends, epoch, position, words_done, words_total) -> dict:
+    def train_block(self, ids, ends, epoch, position, words_done, words_total, last: bool = True) -> dict:
+        """Trains the block; its stats (loss, loss_terms, words_kept, alpha). With
+        last=False a backend may return a block's stats with a later call, or flush()."""
         m = self.model
         stats = _native.cpu.train_chunk(m.input_table, m.output_table, self.keep, self.accept, self.alias,
                                         self.settings, ids, ends, epoch, position, float(words_done),
                                         float(words_total), self.threads)
         return check_loss(stats, m.settings)
+
+    def flush(self) -> dict:
+        """The stats of blocks trained but not reported yet: none here."""
+        return {"loss": 0.0, "loss_terms": 0, "words_kept": 0}
 
     def pull(self) -> None:
         """Make the model's tables current (they always are here)."""
@@ -159,13 +165,20 @@ class CudaBackend:
                                           settings=settings, device=device_index)
         self.trainer.upload(model.input_table, model.output_table)
 
-    def train_block(self, ids, ends, epoch, position, words_done, words_total) -> dict:
+    def train_block(self, ids, ends, epoch, position, words_done, words_total, last: bool = True) -> dict:
+        """Queues the block; the stats of every block queued before it, and of this one
+        too when `last` (otherwise it trains on while the caller reads the next block,
+        and its stats come with the next call or flush())."""
         self.trainer.train_chunk(ids, ends, epoch, position, float(words_done), float(words_total))
-        stats = self.trainer.collect()
+        stats = self.trainer.collect(keep_last=not last)
         # the learning rate at the block's last sentence, as the CPU kernel reports it
         last_start = float(words_done) + (float(ends[-2]) if len(ends) > 1 else 0.0)
         stats["alpha"] = learning_rate(self.alpha, self.min_alpha, last_start, float(words_total))
         return check_loss(stats, self.model.settings)
+
+    def flush(self) -> dict:
+        """The stats of the blocks queued and not reported yet (waits for them)."""
+        return check_loss(self.trainer.collect(), self.model.settings)
 
     def pull(self) -> None:
         """Copy the device's tables into the model's (data-parallel averaging)."""

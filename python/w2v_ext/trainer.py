@@ -363,7 +363,8 @@ class Word2Vec:
                     continue
                 ids, ends, position = _drop_trained(ids, ends, position, skip)
                 n = len(ids)
-                r = backend.train_block(ids, ends, epoch, position, self.words_done, self.words_planned)
+                # last=False: a GPU trains on while the next block is read; its stats come later
+                r = backend.train_block(ids, ends, epoch, position, self.words_done, self.words_planned, last=False)
                 position += n
                 self.epoch_position = position
                 self.words_done = epoch * per_epoch + min(position, per_epoch)
@@ -386,6 +387,12 @@ class Word2Vec:
                         hook(self, record)
                     block_start = time.perf_counter()
                 interrupt.check()  # Ctrl-C: stop here, with the block trained and counted
+        r = backend.flush()
+        session["loss_sum"] += r["loss"]
+        session["loss_terms"] += r["loss_terms"]
+        epoch_loss += r["loss"]
+        epoch_terms += r["loss_terms"]
+        epoch_kept += r["words_kept"]
         if position == 0:
             raise CorpusError(f"corpus {corpus!r} has no words of the vocabulary to train on")
         return {"epoch": epoch + 1, "words": position, "words_kept": epoch_kept,

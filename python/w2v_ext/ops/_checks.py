@@ -100,6 +100,12 @@ def check_learning_rate_type(lr) -> None:
         raise TypeError(f"lr must be a Python float, got {type(lr).__name__}")
 
 
+def check_flag(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def check_learning_rate(lr: float) -> None:
     if not math.isfinite(lr):
         raise ValueError(f"lr must be finite, got {lr}")

@@ -207,11 +207,15 @@ sgns_forward = define_ops(SGNS)
 cbow_ns_forward = define_ops(CBOW_NS)
 
 
-def _sgd_step(model: Model, input_weight, output_weight, center, context, negative, lr, padding_idx, **extra):
-    """The step ops' body: checks, then the model's fused step kernel; the summed loss."""
+def _sgd_step(model: Model, input_weight, output_weight, center, context, negative, lr, padding_idx,
+              atomic_updates: bool, **extra):
+    """The step ops' body: checks, then the model's fused step kernel; the summed loss.
+    atomic_updates reaches the CUDA kernels only: the CPU's few threads update Hogwild."""
     with _views.device_guard(center):
         kernels = _views.kernels_for(center)
         launch = _views.launch_args(center)
+        if "stream" in launch:
+            extra["atomic_updates"] = atomic_updates
         _checks.check_learning_rate(lr)
         tied = input_weight if output_weight is None else output_weight
         index_error = check_ranges(model, f"{model.name}_step_", kernels, input_weight, tied, center, context,
@@ -228,22 +232,24 @@ def _sgd_step(model: Model, input_weight, output_weight, center, context, negati
 
 @torch.library.custom_op("w2v_ext::sgns_sgd_step_", mutates_args=("input_weight", "output_weight"))
 def sgns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
-                   negative: Tensor, lr: float, padding_idx: int) -> Tensor:
-    return _sgd_step(SGNS, input_weight, output_weight, center, context, negative, lr, padding_idx)
+                   negative: Tensor, lr: float, padding_idx: int, atomic_updates: bool) -> Tensor:
+    return _sgd_step(SGNS, input_weight, output_weight, center, context, negative, lr, padding_idx, atomic_updates)
 
 
 @sgns_sgd_step_.register_fake
-def _(input_weight, output_weight, center, context, negative, lr, padding_idx):
+def _(input_weight, output_weight, center, context, negative, lr, padding_idx, atomic_updates):
     return input_weight.new_empty(())
 
 
 @torch.library.custom_op("w2v_ext::cbow_ns_sgd_step_", mutates_args=("input_weight", "output_weight"))
 def cbow_ns_sgd_step_(input_weight: Tensor, output_weight: Optional[Tensor], center: Tensor, context: Tensor,
-                      negative: Tensor, lr: float, padding_idx: int, exact_context_gradient: bool) -> Tensor:
+                      negative: Tensor, lr: float, padding_idx: int, exact_context_gradient: bool,
+                      atomic_updates: bool) -> Tensor:
     return _sgd_step(CBOW_NS, input_weight, output_weight, center, context, negative, lr, padding_idx,
-                     exact_context_gradient=exact_context_gradient)
+                     atomic_updates, exact_context_gradient=exact_context_gradient)
 
 
 @cbow_ns_sgd_step_.register_fake
-def _(input_weight, output_weight, center, context, negative, lr, padding_idx, exact_context_gradient):
+def _(input_weight, output_weight, center, context, negative, lr, padding_idx, exact_context_gradient,
+      atomic_updates):
     return input_weight.new_empty(())

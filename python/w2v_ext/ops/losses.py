@@ -105,7 +105,8 @@ def _tied_or(input_weight, output_weight):
 
 
 def sgns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, center: torch.Tensor,
-               context: torch.Tensor, negative: torch.Tensor, lr: float, *, padding_idx: int = -1) -> torch.Tensor:
+               context: torch.Tensor, negative: torch.Tensor, lr: float, *, padding_idx: int = -1,
+               atomic_updates: bool = True) -> torch.Tensor:
     """Fused skip-gram forward + backward + SGD step on the summed loss, in place.
 
     No gradient tensors are made. Rows are applied one after another (for [B, C, K]
@@ -113,6 +114,10 @@ def sgns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, center: 
     stand when it starts, like word2vec.c; across threads rows run concurrently
     without locks (Hogwild), so with several threads the result varies slightly from
     run to run. With one thread (torch.set_num_threads(1)) it is deterministic.
+    On CUDA thousands of rows run at once, so rows sharing a frequent word update it
+    together: atomic_updates=True (the default) adds their updates atomically, so none
+    is lost; False writes them with plain stores (faster, Hogwild: most of a frequent
+    word's concurrent updates are lost). The CPU's threads always update Hogwild.
     With [B, K] negatives and no index repeated across rows it equals one SGD step of
     sgns_loss(reduction='sum'); [B, C, K] negatives update the centre after each pair.
 
@@ -123,15 +128,15 @@ def sgns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, center: 
     _checks.check_learning_rate_type(lr)
     with torch.no_grad():
         return _ns_ops.sgns_sgd_step_(input_weight, _tied_or(input_weight, output_weight), center, context,
-                                      negative, lr, padding_idx)
+                                      negative, lr, padding_idx, _checks.check_flag("atomic_updates", atomic_updates))
 
 
 def cbow_ns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, center: torch.Tensor,
                   context: torch.Tensor, negative: torch.Tensor, lr: float, *, padding_idx: int = -1,
-                  context_update: str = "exact") -> torch.Tensor:
+                  context_update: str = "exact", atomic_updates: bool = True) -> torch.Tensor:
     """Fused CBOW forward + backward + SGD step on the summed loss, in place.
 
-    Row order, threading and determinism as in sgns_step_. context_update='exact'
+    Row order, threading, determinism and atomic_updates as in sgns_step_. context_update='exact'
     gives each context row the true gradient of the mean (neu1e / n); 'word2vec'
     adds the whole neu1e to every context row, as word2vec.c and gensim do.
 
@@ -144,4 +149,4 @@ def cbow_ns_step_(input_weight: torch.Tensor, output_weight: torch.Tensor, cente
     _checks.check_learning_rate_type(lr)
     with torch.no_grad():
         return _ns_ops.cbow_ns_sgd_step_(input_weight, _tied_or(input_weight, output_weight), center, context,
-                                         negative, lr, padding_idx, context_update == "exact")
+                                         negative, lr, padding_idx, context_update == "exact", _checks.check_flag("atomic_updates", atomic_updates))

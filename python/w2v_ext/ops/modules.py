@@ -66,10 +66,10 @@ class SkipGramNS(_NegativeSamplingModel):
         return sgns_loss(self.input.weight, self.output.weight, center, context, negative, reduction=reduction,
                          padding_idx=self.padding_idx, sparse=self.sparse)
 
-    def sgd_step_(self, center, context, negative, lr: float):
+    def sgd_step_(self, center, context, negative, lr: float, atomic_updates: bool = True):
         """Fused in-place SGD step (see w2v_ext.sgns_step_); returns the summed loss."""
         return sgns_step_(self.input.weight, self.output.weight, center, context, negative, lr,
-                          padding_idx=self.padding_idx)
+                          padding_idx=self.padding_idx, atomic_updates=atomic_updates)
 
 
 class CBOWNS(_NegativeSamplingModel):
@@ -85,7 +85,9 @@ class CBOWNS(_NegativeSamplingModel):
         return cbow_ns_loss(self.input.weight, self.output.weight, center, context, negative, reduction=reduction,
                             padding_idx=self.padding_idx, sparse=self.sparse, in_batch_positives=in_batch_positives)
 
-    def sgd_step_(self, center, context, negative, lr: float, context_update: str = "exact"):
+    def sgd_step_(self, center, context, negative, lr: float, context_update: str = "exact",
+                  atomic_updates: bool = True):
         """Fused in-place SGD step (see w2v_ext.cbow_ns_step_); returns the summed loss."""
         return cbow_ns_step_(self.input.weight, self.output.weight, center, context, negative, lr,
-                             padding_idx=self.padding_idx, context_update=context_update)
+                             padding_idx=self.padding_idx, context_update=context_update,
+                             atomic_updates=atomic_updates)
