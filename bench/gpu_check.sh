@@ -35,7 +35,7 @@ timed_out() { [ "$1" = 124 ] || [ "$1" = 137 ]; }
 status() { echo "$1: $2" | tee -a "$SUMMARY"; }
 finish() {  # pack the logs, print the summary, exit with $1
   tar -czf "$OUT/logs-$PHASE.tar.gz" -C "$OUT" logs && rm -rf "$LOGS"
-  echo "== summary: $PHASE ($(( SECONDS - START )) s)"
+  echo "== summary: $PHASE ($(( SECONDS - START )) s)" | tee -a "$SUMMARY"
   cat "$SUMMARY"
   exit "$1"
 }
@@ -112,13 +112,18 @@ if [ "$PHASE" = verify ]; then
 fi
 
 echo "== op benchmark (GPU)"
-timeout -k 5 "$(budget 90)" "$PY" bench/op_bench.py --device cuda --threads 1 --dims 128 --vocab 1000000 \
+timeout -k 5 "$(budget 70)" "$PY" bench/op_bench.py --device cuda --threads 1 --dims 128 --vocab 1000000 \
   --batch 65536 --label gpu --results-dir "$LOGS" > "$LOGS/op_bench.log" 2>&1
 status op_bench "$(tail -1 "$LOGS/op_bench.log" | "$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); print("fused", d["fused_step_speedup"], "autograd", d["autograd_speedup"])' 2>&1 | tail -1)"
 
+echo "== fused steps on the corpus: atomic vs plain-store row updates, against the corpus trainer"
+timeout -k 5 "$(budget 60)" "$PY" bench/fused_step_bench.py --corpus .carry/enwiki_text8style.txt.xz \
+  --eval-dir .carry/eval --device cuda --out "$LOGS/fused_step_bench.json" > "$LOGS/fused_step_bench.log" 2>&1
+grep '^| ' "$LOGS/fused_step_bench.log" | tee -a "$SUMMARY"
+
 echo "== trainer benchmark (GPU vs CPU)"
-timeout -k 5 "$(budget 170)" "$PY" bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz \
-  --eval-dir .carry/eval --out "$LOGS" > "$LOGS/train_bench.log" 2>&1
+timeout -k 5 "$(budget 140)" "$PY" bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz \
+  --eval-dir .carry/eval --epochs 3 --out "$LOGS" > "$LOGS/train_bench.log" 2>&1
 tail -8 "$LOGS/train_bench.log"
 status train_bench "$(tail -1 "$LOGS/train_bench.log" | cut -c1-1500)"
 finish 0
