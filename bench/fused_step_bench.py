@@ -4,8 +4,8 @@
     python bench/fused_step_bench.py --corpus .carry/enwiki_text8style.txt.xz --eval-dir .carry/eval --device cuda
 
 Trains skip-gram with `w2v_ext.sgns_step_` over batches of B centre words (each with its
-window as context, padded, and K noise words shared across it: the corpus trainer's
-recipe), with the rows' updates atomic (the default) and as plain stores (Hogwild), and
+window as context, padded, and K noise words for each (centre, context) pair, as
+word2vec.c draws them), with the rows' updates atomic (the default) and as plain stores (Hogwild), and
 the corpus trainer at the same settings as the reference. Reports the loss reached (mean
 over the last tenth of the steps), words/s and the analogy / WS-353 scores of each. A
 GPU runs tens of thousands of rows at once, so a frequent word's row is updated by many
@@ -52,8 +52,8 @@ def encoded(corpus: str, vocab) -> tuple:
 
 class Batches:
     """Skip-gram batches on the device: subsampled centres in corpus order, each with
-    the words of a window shrunk at random (-1 pads the rest) and K noise words drawn
-    from the unigram^0.75 distribution."""
+    the words of a window shrunk at random (-1 pads the rest) and K noise words per
+    (centre, context) pair drawn from the unigram^0.75 distribution."""
 
     def __init__(self, ids, sentence, counts, device, window: int, negative: int, sample: float, seed: int):
         self.device = torch.device(device)
@@ -80,8 +80,8 @@ class Batches:
         where = where.clamp(0, n - 1)
         ok = inside & (sentence[where] == sentence[at][:, None]) & (offsets.abs()[None, :] <= reach)
         context = torch.where(ok, ids[where], torch.full_like(where, -1))
-        negative = torch.multinomial(self.noise, len(at) * self.negative, replacement=True,
-                                     generator=self.gen).view(len(at), self.negative)
+        negative = torch.multinomial(self.noise, context.numel() * self.negative, replacement=True,
+                                     generator=self.gen).view(len(at), 2 * w, self.negative)
         return ids[at], context, negative
 
 
@@ -102,7 +102,7 @@ def fused_run(corpus_ids, sentence, vocab, device: str, atomic: bool, batch: int
             c, x, n = batches.batch(ids, sent, start, batch)
             lr = max(alpha * (1 - done / (total + 1)), alpha * 1e-4)
             loss = w2v_ext.sgns_step_(w_in, w_out, c, x, n, lr, atomic_updates=atomic)
-            terms = (x >= 0).sum() + len(c) * s["negative"]   # a row scores its context and its K noise words
+            terms = (x >= 0).sum() * (1 + s["negative"])   # each (centre, context) pair: 1 + K scores
             losses.append((loss, terms))
             done += len(c) * scale
             steps += 1
