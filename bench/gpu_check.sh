@@ -87,7 +87,7 @@ fi
 
 if [ "$PHASE" = verify ]; then
   echo "== CUDA tests (pytest -m cuda: the device-parametrised tests' cases on the GPU)"
-  timeout -k 5 "$(budget 80)" "$PY" -m pytest tests -m cuda -q -p no:cacheprovider --durations=15 \
+  timeout -k 5 "$(budget 100)" "$PY" -m pytest tests -m cuda -q -p no:cacheprovider --durations=15 \
     > "$LOGS/tests.log" 2>&1
   rc=$?
   if timed_out $rc; then status tests "TIMED OUT (last line: $(tail -1 "$LOGS/tests.log" | cut -c1-80))"
@@ -100,7 +100,7 @@ if [ "$PHASE" = verify ]; then
     # PyTorch's caching allocator hands out pieces of large blocks: memcheck sees an access
     # past a tensor only when every tensor is its own allocation.
     for tool in memcheck racecheck synccheck; do
-      PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout -k 5 "$(budget 40)" "$SAN" --tool "$tool" --error-exitcode 9 \
+      PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout -k 5 "$(budget 35)" "$SAN" --tool "$tool" --error-exitcode 9 \
         "$PY" bench/cuda_smoke.py > "$LOGS/sanitizer-$tool.log" 2>&1
       rc=$?
       status "sanitizer $tool" "exit $rc: $(grep -m1 'ERROR SUMMARY' "$LOGS/sanitizer-$tool.log" || echo 'no summary')"
@@ -119,7 +119,8 @@ status op_bench "$(tail -1 "$LOGS/op_bench.log" | "$PY" -c 'import json,sys; d=j
 echo "== fused steps on the corpus: atomic vs plain-store row updates, against the corpus trainer"
 timeout -k 5 "$(budget 60)" "$PY" bench/fused_step_bench.py --corpus .carry/enwiki_text8style.txt.xz \
   --eval-dir .carry/eval --device cuda --out "$LOGS/fused_step_bench.json" > "$LOGS/fused_step_bench.log" 2>&1
-grep '^| ' "$LOGS/fused_step_bench.log" | tee -a "$SUMMARY"
+grep -q '^| ' "$LOGS/fused_step_bench.log" && grep '^| ' "$LOGS/fused_step_bench.log" | tee -a "$SUMMARY" \
+  || status fused_step_bench "FAILED: $(tail -1 "$LOGS/fused_step_bench.log" | cut -c1-200)"
 
 echo "== trainer benchmark (GPU vs CPU)"
 timeout -k 5 "$(budget 140)" "$PY" bench/gpu_train_bench.py --corpus .carry/enwiki_text8style.txt.xz \
