@@ -396,7 +396,7 @@ def test_max_vocab_size_pruning(limit):
     assert min_reduce > 2   # pruning happened, more than once
     for high in (5, 10 ** 6):
         counter = counter_from_blocks(data, random_sizes(rng, len(data), high), max_vocab_size=limit)
-        assert counts_of(counter) == expected and counter.min_reduce == min_reduce
+        assert counts_of(counter) == expected
         assert counter.distinct_words <= limit and counter.total_words == len(tokens)
 
 

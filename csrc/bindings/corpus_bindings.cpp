@@ -54,7 +54,6 @@ void bind_corpus(py::module_& m) {
       .def_property_readonly("total_words", &WordCounter::total_words)
       .def_property_readonly("distinct_words", &WordCounter::distinct_words)
       .def_property_readonly("newlines", &WordCounter::newlines)
-      .def_property_readonly("min_reduce", &WordCounter::min_reduce)
       .def(
           "most_frequent",
           [](const WordCounter& counter, int64_t min_count, int64_t max_words) {

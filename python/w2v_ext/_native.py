@@ -17,8 +17,6 @@ if importlib.util.find_spec(f"{__package__}._w2v_cuda") is not None:
 else:  # pragma: no cover - depends on the build
     cuda = None
 
-HAS_CUDA_BUILD = cuda is not None
-
 
 def has_cuda_device() -> bool:
     """True when the CUDA module is built and can see at least one device."""
@@ -35,8 +33,5 @@ def kernels_for(device_type: str):
                                "time); reinstall from source on a machine with nvcc to use CUDA tensors")
         if cuda.device_count() == 0:
             raise RuntimeError(f"w2v_ext: no CUDA device is visible to this process ({cuda.device_error()})")
-        if not hasattr(cuda, "sgns_forward"):
-            raise NotImplementedError("this version of w2v_ext has no CUDA kernels for the ops yet; "
-                                      "run them on CPU tensors")
         return cuda
     raise ValueError(f"w2v_ext kernels run on 'cpu' or 'cuda' tensors, not {device_type!r}")

@@ -242,10 +242,8 @@ def _set_weights(model, vocab: Vocabulary, arrays: Dict[str, np.ndarray], name) 
 
 
 def _set_position(model, meta: dict, name) -> None:
-    """The training position: integers >= 0 that agree with each other and the vocabulary.
-    Files written before epochs_done / epoch_position were stored derive them."""
-    required = POSITIONS if "epochs_done" in meta or "epoch_position" in meta else POSITIONS[:3]
-    for key in required:
+    """The training position: integers >= 0 that agree with each other and the vocabulary."""
+    for key in POSITIONS:
         value = meta.get(key)
         if not _is_int(value) or value < 0:
             raise ModelFileError(f"{name}: '{key}' must be an integer >= 0, got {value!r}")
@@ -255,12 +253,7 @@ def _set_position(model, meta: dict, name) -> None:
                              f"({epochs_planned}) x the {model.vocab.total} words of the vocabulary's counts")
     if words_done > words_planned:
         raise ModelFileError(f"{name}: 'words_done' ({words_done}) exceeds 'words_planned' ({words_planned})")
-    if "epochs_done" in meta:
-        epochs_done, epoch_position = meta["epochs_done"], meta["epoch_position"]
-    else:
-        per_epoch = max(model.vocab.total, 1)
-        epochs_done = min(words_done // per_epoch, epochs_planned)
-        epoch_position = words_done - epochs_done * per_epoch
+    epochs_done, epoch_position = meta["epochs_done"], meta["epoch_position"]
     if epochs_done > epochs_planned:
         raise ModelFileError(f"{name}: 'epochs_done' ({epochs_done}) exceeds 'epochs_planned' ({epochs_planned})")
     model.words_done, model.words_planned, model.epochs_planned = words_done, words_planned, epochs_planned
