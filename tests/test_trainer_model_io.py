@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import w2v_ext.trainer
-from trainer_testing import ChunkRecorder, zipf_lines
-from w2v_ext import _native, model_format
+from trainer_testing import zipf_lines
+from w2v_ext import model_format
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 

@@ -23,30 +23,26 @@ by line in text, token by token in token lists.
 from __future__ import annotations
 
 import atexit
-import bz2
 import codecs
-import gzip
-import lzma
 import os
 import re
 import stat
 import sys
 import tempfile
-import zlib
 from array import array
 from contextlib import contextmanager
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _native
+from .compression import CORRUPT_DATA, decompressor
 
 BLOCK_BYTES = 8 << 20
 _SEPARATOR_SET = frozenset(b" \t\n\r\v\f")
 _SEPARATOR_RE = re.compile(rb"[ \t\n\r\v\f]")
-_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
 _REGEX_TOKEN = re.compile(r"\b\w+\b|[,.!?]")
 _LAST_NON_WORD = re.compile(r"\W\w*\Z")
 _WORD_CHARS = re.compile(r"\w*")
-_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+_READ_ERRORS = (OSError,) + CORRUPT_DATA
 MAX_WORD_BYTES = _native.cpu.MAX_WORD_BYTES
 # The regex tokenizer works on pieces of about this many characters: a longer line is
 # cut between tokens (its memory is that of a piece, not of the line).
@@ -75,12 +71,8 @@ def _reading(path: str):
 
 
 def _opener(path: str):
-    with _reading(path), open(path, "rb") as f:
-        head = f.read(6)
-    for magic, opener in _MAGIC:
-        if head.startswith(magic):
-            return opener
-    return open
+    with _reading(path):
+        return decompressor(path) or open
 
 
 def _is_compressed(path: str) -> bool:

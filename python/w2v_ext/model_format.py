@@ -28,6 +28,7 @@ from typing import Dict, NoReturn, Optional
 import numpy as np
 
 from .atomic_file import atomic_write
+from .compression import without_suffix
 from .vocab import ENCODING, ERRORS, Vocabulary
 from .word2vec_format import nonfinite_rows, os_error_naming
 
@@ -49,12 +50,7 @@ def kind_of(path, binary: Optional[bool] = None) -> str:
     (a .gz/.bz2/.xz suffix after it, which compresses the word2vec formats, is skipped)."""
     if binary is not None:
         return "binary" if binary else "text"
-    name = os.fspath(path).lower()
-    for suffix in (".gz", ".bz2", ".xz"):
-        if name.endswith(suffix):
-            name = name[:-len(suffix)]
-            break
-    ext = os.path.splitext(name)[1]
+    ext = os.path.splitext(without_suffix(os.fspath(path)))[1].lower()
     if ext == ".bin":
         return "binary"
     if ext in (".txt", ".vec"):
