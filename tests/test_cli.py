@@ -16,7 +16,8 @@ import pytest
 
 from trainer_testing import REPO, run_cli, signal_during_training, write_text, zipf_lines
 from w2v_ext import cli
-from w2v_ext.trainer import Settings, Word2Vec
+from w2v_ext.settings import Settings
+from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 
 COMMON = ["--dim", "12", "--min-count", "2", "--window", "3", "--negative", "3", "--epochs", "2", "--threads", "1",

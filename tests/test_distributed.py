@@ -30,7 +30,8 @@ from fault_cli import FAULT_ENV
 from w2v_ext.corpus import Corpus, CorpusError
 from w2v_ext.distributed import _sentence_pieces, launched
 from w2v_ext.shard import CorpusShard
-from w2v_ext.trainer import Settings, Word2Vec
+from w2v_ext.settings import Settings
+from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 from w2v_ext.vocab import build_vocabulary, count_words, counted_words, merge_counted
 

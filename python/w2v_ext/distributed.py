@@ -119,10 +119,7 @@ class DataParallel:
         self.torch, self.dist, self.timeout = torch, dist, float(timeout)
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         self.local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-        cuda = device != "cpu"
-        if cuda and device != "cuda":
-            raise ValueError(f"device={device!r}: in distributed training each rank uses cuda:LOCAL_RANK; "
-                             f"pass device='cuda'")
+        cuda = device != "cpu"   # 'cuda' (Settings.validate refuses 'cuda:N' here): rank r on cuda:LOCAL_RANK
         self.owns_group = not dist.is_initialized()
         if self.owns_group:
             missing = [name for name in ENVIRONMENT if name not in os.environ]

@@ -29,6 +29,7 @@ import numpy as np
 
 from .atomic_file import atomic_write
 from .compression import without_suffix
+from .settings import Settings
 from .vocab import ENCODING, ERRORS, Vocabulary
 from .word2vec_format import nonfinite_rows, os_error_naming
 
@@ -189,7 +190,6 @@ def _vocabulary(arrays: Dict[str, np.ndarray], name) -> Vocabulary:
 
 def _new_model(cls, meta: dict, name, progress: bool):
     """cls built with the file's settings (each known, of its default's kind, and valid)."""
-    from .trainer import Settings
     settings = meta.get("settings")
     if not isinstance(settings, dict):
         raise ModelFileError(f"{name}: 'settings' must be a JSON object, got {type(settings).__name__}")

@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 
 from . import _native
+from .settings import DEFAULT_ALPHA, parse_device
 
 
 class TrainingDiverged(RuntimeError):
@@ -20,7 +21,7 @@ class TrainingDiverged(RuntimeError):
 
 def _likely_causes(settings) -> str:
     """The settings that most likely made training diverge, worst first."""
-    alpha, default_alpha = settings.start_alpha, {"sg": 0.025, "cbow": 0.05}[settings.model]
+    alpha, default_alpha = settings.start_alpha, DEFAULT_ALPHA[settings.model]
     causes = []
     if alpha > 2 * default_alpha:
         causes.append(f"alpha={alpha:g} is {alpha / default_alpha:.0f}x word2vec.c's {default_alpha:g}: lower it")
@@ -64,17 +65,6 @@ def check_weights(model, when: str) -> None:
         if row is not None:
             raise TrainingDiverged(f"the {name} vectors hold NaN or infinite values {when} (row {row}, word "
                                    f"{model.vocab.words[row]!r}): {_likely_causes(model.settings)}")
-
-
-def parse_device(device: str) -> Optional[int]:
-    """None for 'cpu', the GPU index for 'cuda' / 'cuda:N'; ValueError otherwise."""
-    if device == "cpu":
-        return None
-    if device == "cuda":
-        return 0
-    if device.startswith("cuda:") and device[5:].isdigit():
-        return int(device[5:])
-    raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
 
 
 def native_settings(kernels, model, architecture: int, loss_every: int, seed: Optional[int] = None,
@@ -145,9 +135,6 @@ class CudaBackend:
             why = cuda.device_error()
             raise RuntimeError(f"device='cuda:{device_index}': this process sees {cuda.device_count()} CUDA "
                                f"device(s)" + (f" ({why})" if why else ""))
-        if not model.settings.shared_negatives and model.settings.model == "sg":
-            raise ValueError("device='cuda' trains skip-gram with negatives shared across each window; "
-                             "shared_negatives=False (word2vec.c's per-pair negatives) is CPU-only")
         self.model, self.block_bytes = model, block_bytes
         # the cores are free while the GPU trains: the reader uses them all to keep up
         self.encode_threads = os.cpu_count() or 1

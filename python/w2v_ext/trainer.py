@@ -24,12 +24,10 @@ asked for (`distributed=True`, or a torchrun launch; see w2v_ext.distributed).
 """
 from __future__ import annotations
 
-import dataclasses
-import os
 import queue
 import threading
 import time
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -38,91 +36,10 @@ from . import distributed as _distributed
 from .corpus import BLOCK_BYTES, Corpus, CorpusError
 from .interrupts import DeferredInterrupt
 from .progress import Progress
+from .settings import Settings
 from .vocab import Vocabulary, build_vocabulary
 
-ARCHITECTURES = {"sg": 0, "cbow": 1}
-_INT32_MAX, _INT64_MAX, _UINT64_MAX = 2**31 - 1, 2**63 - 1, 2**64 - 1
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
 LOSS_EVERY = 64  # the loss shown in progress is measured on every 64th centre word
-
-
-@dataclasses.dataclass
-class Settings:
-    """Training settings; names follow word2vec.c's flags where there is one."""
-    model: str = "sg"                  # -cbow 0 / 1
-    dim: int = 100                     # -size
-    window: int = 5                    # -window
-    negative: int = 5                  # -negative
-    sample: float = 1e-3               # -sample
-    min_count: int = 5                 # -min-count
-    epochs: int = 1                    # -iter
-    alpha: Optional[float] = None      # -alpha (None: 0.025 for sg, 0.05 for cbow)
-    min_alpha: Optional[float] = None  # the rate the linear decay ends at (None: word2vec.c's, alpha * 1e-4)
-    init_range: float = 0.5            # input weights start uniform in +-init_range/dim (gensim 4: 1.0)
-    threads: int = 0                   # -threads (0: every core)
-    seed: int = 1
-    max_vocab_size: Optional[int] = None   # words held while counting (word2vec.c's pruning); None: no limit
-    max_final_vocab: Optional[int] = None  # keep only the most frequent words
-    cbow_mean: bool = True             # -cbow with h = mean (True) or sum of the context vectors
-    shared_negatives: bool = True      # skip-gram: negatives shared across a window (HogBatch)
-    max_sentence_length: int = 1000    # word2vec.c's MAX_SENTENCE_LENGTH
-    tokenizer: str = "whitespace"      # or "regex": the tutorial's lower-case \b\w+\b|[,.!?]
-    device: str = "cpu"                # "cpu", or "cuda" / "cuda:N" for the GPU trainer
-    sync_words: int = 1_000_000        # distributed training: words each rank trains between weight averages
-    dist_alpha_scale: Optional[float] = None  # distributed: each rank's alpha = alpha x this (None: the world size)
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first setting out of range (integers are bounded
-        by the native types they go to)."""
-        for name, choices in (("model", tuple(ARCHITECTURES)), ("tokenizer", ("whitespace", "regex"))):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be {' or '.join(map(repr, choices))}, got {getattr(self, name)!r}")
-        for name in ("dim", "window", "epochs", "max_sentence_length"):
-            _check_int(name, getattr(self, name), 1, _INT32_MAX)
-        _check_int("negative", self.negative, 1, _INT32_MAX, " (negative sampling needs at least one noise word)")
-        for name in ("min_count", "sync_words"):
-            _check_int(name, getattr(self, name), 1, _INT64_MAX)
-        for name in ("max_vocab_size", "max_final_vocab"):
-            if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 1, _INT64_MAX, " or None")
-        if isinstance(self.threads, (int, np.integer)) and self.threads < 0:
-            raise ValueError(f"threads must be >= 0 (0: every core), got {self.threads!r}")
-        _check_int("threads", self.threads, 0, _INT32_MAX, " (0: every core)")
-        _check_int("seed", self.seed, 0, _UINT64_MAX)
-        if isinstance(self.sample, bool) or not isinstance(self.sample, (int, float)) or \
-                not 0 <= self.sample < float("inf"):
-            raise ValueError(f"sample must be >= 0 and finite (0 turns subsampling off), got {self.sample!r}")
-        for name in ("alpha", "min_alpha", "dist_alpha_scale", "init_range"):
-            value = getattr(self, name)
-            if value is None and name != "init_range":   # None: the default schedule / scale
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= _FLOAT32_MAX:
-                raise ValueError(f"{name} must be > 0 and finite, got {value!r}")
-        if self.min_alpha is not None and self.min_alpha > self.start_alpha:
-            raise ValueError(f"min_alpha must not exceed alpha ({self.start_alpha}), got {self.min_alpha!r}")
-        for name in ("cbow_mean", "shared_negatives"):
-            if getattr(self, name) not in (True, False) or not isinstance(getattr(self, name), (bool, int, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not isinstance(self.device, str):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
-        train_backends.parse_device(self.device)
-
-    @property
-    def start_alpha(self) -> float:
-        """The learning rate at the start: alpha, or the model's default."""
-        return float(self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.model])
-
-    @property
-    def thread_count(self) -> int:
-        """Worker threads: threads, or every core for 0."""
-        return int(self.threads or os.cpu_count() or 1)
-
-
-def _check_int(name: str, value, low: int, high: int, hint: str = "") -> None:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        what = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ValueError(f"{name} must be {what}{hint}, at most {high}, got {value!r}")
 
 
 class Word2Vec:
@@ -147,7 +64,7 @@ class Word2Vec:
                  block_callbacks: Sequence[Callable] = (), distributed: Optional[bool] = None,
                  dist_timeout: float = _distributed.DEFAULT_TIMEOUT, **settings):
         self.settings = Settings(**settings)
-        self.settings.validate()
+        self.settings.validate(distributed=_distributed.launched() if distributed is None else bool(distributed))
         self.distributed = distributed
         self.dist_timeout = dist_timeout
         self.rank = 0              # this process's rank in a distributed run
@@ -305,7 +222,7 @@ class Word2Vec:
             dp.broadcast((self.input_table, self.output_table))   # every rank starts from rank 0's weights
             corpus = dp.shard(corpus)
         backend = train_backends.make_backend(
-            self, ARCHITECTURES[s.model], LOSS_EVERY, keep, accept, alias, BLOCK_BYTES, threads=self._threads(dp),
+            self, s.architecture, LOSS_EVERY, keep, accept, alias, BLOCK_BYTES, threads=self._threads(dp),
             seed=None if dp is None else dp.rank_seed(s.seed), alpha=None if dp is None else dp.rank_alpha(s),
             device_index=None if dp is None else dp.device_index)
         enabled = (self.progress if progress is None else progress) and self.rank == 0
