@@ -28,7 +28,8 @@ from trainer_testing import REPO, block_sentences, write_text, zipf_lines
 from w2v_ext import cli, shard
 from fault_cli import FAULT_ENV
 from w2v_ext.corpus import Corpus, CorpusError
-from w2v_ext.distributed import _sentence_pieces, launched
+from w2v_ext.distributed import launched
+from w2v_ext.epochs import sync_pieces
 from w2v_ext.shard import CorpusShard
 from w2v_ext.settings import Settings
 from w2v_ext.trainer import Word2Vec
@@ -109,8 +110,8 @@ def test_merge_errors_like_one_process(tmp_path):
 
 def test_sync_pieces_cut_blocks_at_sentence_ends():
     ends = np.array([3, 7, 8, 15, 20, 21, 30])
-    assert list(_sentence_pieces(ends, 5, 10)) == [(0, 2), (2, 5), (5, 7)]   # 7 words, then 20 - 7 >= 10, rest
-    assert list(_sentence_pieces(ends, 100, 100)) == [(0, 7)]
+    assert list(sync_pieces(ends, 5, 10)) == [(0, 2), (2, 5), (5, 7)]   # 7 words, then 20 - 7 >= 10, rest
+    assert list(sync_pieces(ends, 100, 100)) == [(0, 7)]
 
 
 def test_settings_and_environment(monkeypatch):

@@ -14,8 +14,7 @@ import pytest
 from scipy import stats
 
 import trainer_reference as ref
-import w2v_ext.trainer
-from trainer_testing import ChunkRecorder, write_text, zipf_lines
+from trainer_testing import BlockRecorder, write_text, zipf_lines
 from w2v_ext import _native, sampling
 from w2v_ext.trainer import Word2Vec, padded_table
 
@@ -220,16 +219,14 @@ def test_linear_learning_rate_formula():
 
 @pytest.mark.parametrize("model,alpha,min_alpha", [("sg", None, None), ("cbow", None, None), ("sg", 0.1, None),
                                                    ("cbow", 0.05, 0.02)])
-def test_native_learning_rate_schedule(tmp_path, monkeypatch, model, alpha, min_alpha):
+def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
     """The alpha train_chunk returns (the rate of its last sentence) follows
     start * (1 - done / (total + 1)) over both epochs, from start down towards start * 1e-4;
     with min_alpha, start + (min_alpha - start) * done / (total + 1)."""
     path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(2), 30, 120))
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 50)
-    recorder = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
+    recorder = BlockRecorder()
     m = Word2Vec(model=model, alpha=alpha, min_alpha=min_alpha, dim=8, min_count=1, epochs=2, threads=1,
-                 progress=False)
+                 progress=False, block_bytes=50, backend_hook=recorder)
     m.build_vocab(path)
     m.train(path)
     start = {"sg": 0.025, "cbow": 0.05}[model] if alpha is None else alpha

@@ -10,7 +10,6 @@ import json
 import numpy as np
 import pytest
 
-import w2v_ext.trainer
 from trainer_testing import zipf_lines
 from w2v_ext import model_format
 from w2v_ext.trainer import Word2Vec
@@ -59,15 +58,14 @@ def test_native_round_trip(tmp_path, corpus, name):
         assert data["words"].tobytes().count(b"caf\xe9") == 1
 
 
-def test_interrupted_model_keeps_its_position(tmp_path, corpus, monkeypatch):
+def test_interrupted_model_keeps_its_position(tmp_path, corpus):
     """The position of an unfinished schedule survives save/load, and training the loaded
     model continues exactly like training the original object."""
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 200)
 
     def count_and_stop(model, stats):
         raise KeyboardInterrupt
 
-    model = Word2Vec(callbacks=[count_and_stop], **dict(SETTINGS, epochs=3))
+    model = Word2Vec(callbacks=[count_and_stop], block_bytes=200, **dict(SETTINGS, epochs=3))
     model.build_vocab(corpus)
     with pytest.raises(KeyboardInterrupt):
         model.train(corpus)
@@ -75,6 +73,7 @@ def test_interrupted_model_keeps_its_position(tmp_path, corpus, monkeypatch):
     assert model.epochs_done == 1 and not model.finished
     model_format.save_model(tmp_path / "m.model", model)
     loaded = Word2Vec.load(tmp_path / "m.model", progress=False)
+    loaded.block_bytes = 200
     assert_same_model(model, loaded)
     model.train(corpus)
     loaded.train(corpus)

@@ -13,7 +13,7 @@ import pytest
 
 from trainer_testing import run_cli, write_text, zipf_lines
 from w2v_ext import Word2Vec, _native
-from w2v_ext.train_backends import TrainingDiverged
+from w2v_ext.divergence import TrainingDiverged
 
 
 @pytest.fixture(scope="module")

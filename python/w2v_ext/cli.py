@@ -366,7 +366,7 @@ def _train_here(args, settings: Settings, dp) -> int:
     log = (lambda msg: None) if not progress else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()
     if dp is not None:
-        log(f"distributed: {dp.world} processes ({dp.backend}), weights averaged every "
+        log(f"distributed: {dp.size} processes ({dp.backend}), weights averaged every "
             f"{model.settings.sync_words:,} words per process")
     if not args.resume:
         model.build_vocab(corpus)
@@ -389,7 +389,7 @@ def _train_here(args, settings: Settings, dp) -> int:
             f"({interrupts.signal_name(interrupted)}): saved what was trained"
             + (f"; resume with --resume {args.save_model}" if args.save_model else ""))
         return interrupts.exit_status(interrupted)
-    where = "" if dp is None else f" on {dp.world} processes"
+    where = "" if dp is None else f" on {dp.size} processes"
     log(f"trained {stats['corpus_words']} words{where} in {stats['seconds']:.2f}s "
         f"({stats['words_per_s'] / 1e6:.3f}M words/s); total {time.perf_counter() - start:.2f}s")
     if dp is not None:
