@@ -1,5 +1,9 @@
-"""Shared fixtures for the w2v_ext op tests.
+"""The tests' shared fixtures.
 
+For the corpus trainer's tests: `zipf_corpus(seed, vocab, sentences, ...)`, a corpus
+file of generated Zipf sentences, written once per session for each set of arguments.
+
+For the op tests:
 - every test runs with `w2v_ext.ops._views.POISON_OUTPUTS = True` (outputs a kernel must
   write start as NaN, so an unwritten element fails a comparison instead of passing as
   leftover zeros), restored afterwards;
@@ -24,6 +28,8 @@ import zlib
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
+
+from trainer_testing import write_text, zipf_lines
 
 try:
     import torch
@@ -81,3 +87,20 @@ def one_thread():
     """Run the test body with torch.set_num_threads(1) (restored by restore_num_threads)."""
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture(scope="session")
+def zipf_corpus(tmp_path_factory):
+    """zipf_corpus(seed, vocab, sentences, max_len=14, extra=()): the path of a text file
+    of trainer_testing.zipf_lines(default_rng(seed), vocab, sentences, max_len) and the
+    `extra` lines, one sentence a line (written on first use, then shared)."""
+    import numpy as np
+    made = {}
+
+    def make(seed: int, vocab: int, sentences: int, max_len: int = 14, extra=()) -> str:
+        key = (seed, vocab, sentences, max_len, tuple(extra))
+        if key not in made:
+            lines = zipf_lines(np.random.default_rng(seed), vocab, sentences, max_len=max_len) + list(extra)
+            made[key] = write_text(tmp_path_factory.mktemp("zipf") / "corpus.txt", lines)
+        return made[key]
+    return make

@@ -14,7 +14,6 @@ import bz2
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ import numpy as np
 import pytest
 
 from test_trainer_quality import neighbour_rate, topic_corpus
-from trainer_testing import REPO, block_sentences, write_text, zipf_lines
+from trainer_testing import REPO, block_sentences, free_port, write_text, zipf_lines
 from w2v_ext import cli, shard
 from fault_cli import FAULT_ENV
 from w2v_ext.corpus import Corpus, CorpusError
@@ -143,12 +142,6 @@ needs_torch = pytest.mark.skipif(not _torch_distributed(), reason="distributed t
 
 SETTINGS = dict(model="sg", dim=24, negative=5, window=5, sample=1e-3, epochs=3, min_count=1, threads=1, seed=5)
 SYNC_WORDS = 2000   # ~5 syncs per epoch and rank on the 20,000-word corpus
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # w2v-ext with one rank made to fail on purpose (see fault_cli.py)

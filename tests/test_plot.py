@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from plot_testing import assert_drawn_png, no_matplotlib_path, png_size
-from trainer_testing import REPO, run_cli, write_text, zipf_lines
+from trainer_testing import REPO, run_cli
 from w2v_ext import plot
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
@@ -177,8 +177,8 @@ def test_tsne_when_scikit_learn_is_installed(kv):
 # ---- training curves ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_text(tmp_path_factory.mktemp("plot") / "corpus.txt", zipf_lines(np.random.default_rng(5), 60, 400))
+def corpus(zipf_corpus):
+    return zipf_corpus(5, 60, 400)
 
 
 def test_block_records_and_their_curve(corpus, tmp_path):

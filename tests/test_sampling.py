@@ -2,9 +2,9 @@
 probabilities and thresholds, the unigram^0.75 noise distribution (alias table and the
 kernel's alias draw), the random window in [1, window], and the linear learning rate.
 
-Draws are replayed with a vectorised numpy restatement of csrc/w2v_math.h's
-counter-based generator (checked against tests/trainer_reference.py, which the native
-trainer matches draw for draw in test_trainer_reference.py)."""
+Draws are replayed with tests/trainer_reference.py's restatement of csrc/w2v_math.h's
+counter-based generator (which the native trainer matches draw for draw in
+test_trainer_reference.py)."""
 from __future__ import annotations
 
 import math
@@ -14,59 +14,14 @@ import pytest
 from scipy import stats
 
 import trainer_reference as ref
+from trainer_reference import alias_draw, bounded_random, counter_random, keep_word
 from trainer_testing import BlockRecorder, write_text, zipf_lines
 from w2v_ext import _native, sampling
 from w2v_ext.trainer import Word2Vec, padded_table
 
-U64 = np.uint64
-GOLDEN = U64(ref.GOLDEN)
-
-
-# ---- the generator, vectorised ------------------------------------------------------
-
-def mix64(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> U64(30))) * U64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> U64(27))) * U64(0x94D049BB133111EB)
-    return z ^ (z >> U64(31))
-
-
-def counter_random(key: int, counters: np.ndarray) -> np.ndarray:
-    return mix64(U64(key) + (counters.astype(U64) + U64(1)) * GOLDEN)
-
-
-def bounded_random(r: np.ndarray, n: int) -> np.ndarray:
-    return ((r >> U64(32)) * U64(n)) >> U64(32)
-
-
-def alias_draw(accept: np.ndarray, alias: np.ndarray, r: np.ndarray) -> np.ndarray:
-    bucket = bounded_random(r, len(accept)).astype(np.int64)
-    coin = r & U64(0xFFFFFFFF)
-    return np.where(coin < accept[bucket].astype(U64), bucket, alias[bucket])
-
-
-def keep_word(thresholds: np.ndarray, r: np.ndarray) -> np.ndarray:
-    t = thresholds.astype(U64)
-    return (t == U64(0xFFFFFFFF)) | ((r >> U64(32)) < t)
-
 
 def zipf_counts(V=50, top=20000, exponent=1.1):
     return np.maximum(1, np.round(top / np.arange(1, V + 1) ** exponent)).astype(np.int64)
-
-
-def test_vectorised_generator_matches_the_reference():
-    rng = np.random.default_rng(0)
-    counts = zipf_counts()
-    accept, alias = sampling.noise_table(counts)
-    keep = sampling.keep_thresholds(counts, 1e-3)
-    counters = rng.integers(0, 2 ** 40, 500).astype(U64)
-    for seed, epoch, stream in [(1, 0, 1), (7, 3, 2), (2 ** 63 + 5, 1, 3)]:
-        key = ref.stream_key(seed, epoch, stream)
-        r = counter_random(key, counters)
-        assert r.tolist() == [ref.counter_random(key, int(c)) for c in counters]
-        assert bounded_random(r, 7).tolist() == [ref.bounded_random(int(x), 7) for x in r]
-        assert alias_draw(accept, alias, r).tolist() == [ref.alias_draw(accept, alias, int(x)) for x in r]
-        words = rng.integers(0, len(counts), len(r))
-        assert keep_word(keep[words], r).tolist() == [ref.keep_word(int(keep[w]), int(x)) for w, x in zip(words, r)]
 
 
 # ---- subsampling ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ import signal
 import numpy as np
 import pytest
 
-from trainer_testing import BlockRecorder, write_text, zipf_lines
+from trainer_testing import BlockRecorder, write_text
 from w2v_ext import model_format
 from w2v_ext.trainer import Word2Vec
 
@@ -18,11 +18,8 @@ SETTINGS = dict(dim=10, window=3, negative=3, min_count=2, sample=1e-2, threads=
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    rng = np.random.default_rng(11)
-    path = tmp_path_factory.mktemp("det") / "corpus.txt"
-    lines = zipf_lines(rng, 60, 250) + ["rare1 rare2 w0 w1"]
-    return write_text(path, lines)
+def corpus(zipf_corpus):
+    return zipf_corpus(11, 60, 250, extra=["rare1 rare2 w0 w1"])
 
 
 def trained(corpus, **kw) -> Word2Vec:

@@ -127,6 +127,14 @@ class _RecordingBackend:
         return r
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for a torchrun rendezvous)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run_cli(*args, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     """`python -m w2v_ext ARGS` with this interpreter."""
     return subprocess.run([sys.executable, "-m", "w2v_ext", *map(str, args)], capture_output=True, text=True,
