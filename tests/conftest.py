@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 import zlib
 
-# Before torch loads libgomp: on small VMs (2 vCPUs) OpenMP's default spin-then-sleep
-# wait makes every tiny torch op that wakes the thread team cost 8-16 ms (a bare 64x64
-# matmul: 16 ms vs 0.06 ms), which multiplies this suite's runtime ~20x. Passive waiting
-# changes timing only, never results; an explicit setting in the environment wins.
+# Before torch loads libgomp: on small machines OpenMP's default spin-then-sleep wait
+# makes every tiny torch op that wakes the thread team cost milliseconds, which
+# multiplies this suite's runtime. Passive waiting changes timing only, never results;
+# an explicit setting in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
