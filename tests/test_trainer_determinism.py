@@ -103,8 +103,8 @@ def test_resume_after_ctrl_c_is_bit_identical(corpus, tmp_path, uninterrupted, k
         n = len(full_rec.calls)  # stop before the very last block
     recorder = BlockRecorder(**({"stop_before": n} if kind == "before" else {"signal_after": n}))
     stopped, loaded = run_until_interrupted(corpus, tmp_path, recorder)
-    trained_chunks = n - 1 if kind == "before" else n
-    assert len(recorder.calls) == trained_chunks
+    trained_blocks = n - 1 if kind == "before" else n
+    assert len(recorder.calls) == trained_blocks
     # the saved position is where the trained blocks end
     assert loaded.words_done == stopped.words_done and loaded.epoch_position == stopped.epoch_position
     assert np.array_equal(loaded.input, stopped.input) and np.array_equal(loaded.output, stopped.output)
@@ -112,9 +112,9 @@ def test_resume_after_ctrl_c_is_bit_identical(corpus, tmp_path, uninterrupted, k
     loaded.block_bytes, loaded.backend_hook = 64, resumed_rec
     stats = loaded.train(corpus)
     # the resumed run trains exactly the blocks the stopped run had left
-    assert len(resumed_rec.calls) == len(full_rec.calls) - trained_chunks
+    assert len(resumed_rec.calls) == len(full_rec.calls) - trained_blocks
     assert [c["first_position"] for c in resumed_rec.calls] == \
-        [c["first_position"] for c in full_rec.calls[trained_chunks:]]
+        [c["first_position"] for c in full_rec.calls[trained_blocks:]]
     assert stats["finished"] and loaded.finished
     assert np.array_equal(loaded.input, full.input), np.abs(loaded.input - full.input).max()
     assert np.array_equal(loaded.output, full.output)

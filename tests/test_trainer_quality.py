@@ -106,7 +106,7 @@ def test_two_threads_same_quality(corpora, kind, model):
     one = train(path, kind, model, threads=1)
     recorder = BlockRecorder()
     two = train(path, kind, model, threads=2, backend_hook=recorder)
-    # the kernel was asked for two threads, on chunks big enough to split (ranges of ~4096
+    # the kernel was asked for two threads, on blocks big enough to split (ranges of ~4096
     # words); whether the second thread got work is up to OpenMP's dynamic schedule
     assert {c["threads"] for c in recorder.calls} == {2}
     assert max(sum(map(len, c["sentences"])) for c in recorder.calls) > 2 * 4096

@@ -253,7 +253,7 @@ def _seek_past_word(f) -> None:
 
 # ---- streams: pipes, FIFOs, devices ----------------------------------------------------
 
-COPY_CHUNK_BYTES = 1 << 20
+COPY_PIECE_BYTES = 1 << 20
 _STREAM_COPIES: Dict[Tuple[int, int], "_StreamCopy"] = {}   # (st_dev, st_ino) of a stream -> its copy
 _SHOWN_AS: Dict[str, str] = {}                               # a copy's path -> the stream's path
 
@@ -332,18 +332,18 @@ def _copy_into(stream, fd: int, path: str, kind: str, directory: str) -> None:
     copied = 0
     while True:
         try:
-            chunk = stream.read(COPY_CHUNK_BYTES)
+            piece = stream.read(COPY_PIECE_BYTES)
         except OSError as e:
             raise CorpusError(f"corpus {path!r} could not be read: {e}") from e
-        if not chunk:
+        if not piece:
             return
         try:
-            _write_all(fd, chunk)
+            _write_all(fd, piece)
         except OSError as e:
             raise CorpusError(f"corpus {path!r}: copying the {kind} into {directory} failed after "
                               f"{copied / 1e6:.1f} MB: {e}; set TMPDIR to a directory with room for the whole "
                               "corpus, or write the corpus to a file and train on that") from e
-        copied += len(chunk)
+        copied += len(piece)
 
 
 def _write_all(fd: int, data: bytes) -> None:
