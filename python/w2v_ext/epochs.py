@@ -70,8 +70,8 @@ class Training:
         seconds = time.perf_counter() - self.start
         t = self.totals
         return {"words": int(t[WORDS]), "corpus_words": int(t[CORPUS_WORDS]), "seconds": seconds,
-                "words_per_s": t[CORPUS_WORDS] / seconds if seconds > 0 else 0.0,
-                "loss": t[LOSS] / t[TERMS] if t[TERMS] else None, "finished": self.model.finished}
+                "words_per_s": float(t[CORPUS_WORDS]) / seconds if seconds > 0 else 0.0,
+                "loss": float(t[LOSS] / t[TERMS]) if t[TERMS] else None, "finished": self.model.finished}
 
 
 class Epoch:
@@ -87,6 +87,7 @@ class Epoch:
         self.synced = np.zeros(STATUS_SIZE)                    # every rank's, at the last sync
         self.since = self.since_corpus = 0                     # this rank's words since the last sync
         self.started = self.block_started = time.perf_counter()
+        training.model.position.reach(epoch, self.global_words(), training.words_per_epoch)
 
     def run(self) -> dict:
         t = self.t
@@ -109,7 +110,7 @@ class Epoch:
         t.totals += self.synced
         return {"epoch": self.epoch + 1, "words": words, "words_kept": int(self.synced[KEPT]),
                 "seconds": time.perf_counter() - self.started,
-                "loss": self.synced[LOSS] / self.synced[TERMS] if self.synced[TERMS] else None}
+                "loss": float(self.synced[LOSS] / self.synced[TERMS]) if self.synced[TERMS] else None}
 
     def train(self, block: EncodedBlock) -> None:
         t = self.t
@@ -118,12 +119,13 @@ class Epoch:
         block, self.position = block.after(self.position, self.skip)   # a resumed run skips what it trained
         if block is None:
             return
+        position = t.model.position
         loss, terms = 0.0, 0
         for lo, hi in self.pieces(block):
             a, b = (int(block.ends[lo - 1]) if lo else 0), int(block.ends[hi - 1])
             # the kernel's schedule counts in units of world words: its in-block progress counts x world
             stats = t.backend.train_block(block.ids[a:b], block.ends[lo:hi] - a, self.epoch, self.position,
-                                          self.words_done() / self.size, t.model.position.words_planned / self.size)
+                                          position.words_done / self.size, position.words_planned / self.size)
             self.position += b - a
             self.since += b - a
             self.mine[WORDS] += b - a
@@ -131,11 +133,11 @@ class Epoch:
             self.mine[TERMS] += stats.loss_terms
             self.mine[KEPT] += stats.words_kept
             loss, terms = loss + stats.loss, terms + stats.loss_terms
-            t.model.position.reach(self.epoch, self.global_words(), t.words_per_epoch)
+            position.reach(self.epoch, self.global_words(), t.words_per_epoch)
             if self.sync_due():
                 self.sync(active=True)
-            t.report.update(t.model.position.words_done, self.corpus_words(), stats.alpha, stats.mean_loss,
-                            self.epoch + 1, t.model.position.epochs_planned)
+            t.report.update(position.words_done, self.corpus_words(), stats.alpha, stats.mean_loss, self.epoch + 1,
+                            position.epochs_planned)
         if t.block_callbacks:
             self.call_block_callbacks(block, stats.alpha, loss / terms if terms else None)
         if not t.world.stops_together:
@@ -168,10 +170,6 @@ class Epoch:
     def global_words(self) -> int:
         """Global words of this epoch trained: exact at a sync, estimated between."""
         return self.first + int(self.synced[WORDS]) + self.size * self.since
-
-    def words_done(self) -> int:
-        """Global words of the schedule trained."""
-        return self.epoch * self.t.words_per_epoch + min(self.global_words(), self.t.words_per_epoch)
 
     def corpus_words(self) -> float:
         """Corpus words the world read in this session (for words/s), estimated between syncs."""
