@@ -94,11 +94,13 @@ std::vector<Scratch> allocate_scratch(const TrainModel& model, const TrainSettin
 // random streams, and the training thread's scratch. A step is one part of training a
 // centre word, written the way fastText's Model::update reads: gather the inputs, score
 // them against the targets with one HogBatch update, scatter the inputs' step back.
+// The small structs are held by value, so the compiler keeps their fields in registers
+// across the rows' stores instead of reloading them.
 struct Thread {
-  const TrainModel& model;
-  const SamplingTables& tables;
-  const TrainSettings& s;
-  const EpochKeys& keys;
+  const TrainModel model;
+  const SamplingTables tables;
+  const TrainSettings s;
+  const EpochKeys keys;
   Scratch& scratch;
 
   W2V_INLINE float* in_row(int64_t word) const { return model.input + word * model.stride; }
