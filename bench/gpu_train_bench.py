@@ -21,9 +21,7 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
-from w2v_ext.corpus import Corpus
+from w2v_ext.corpus import BLOCK_BYTES, Corpus
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 from w2v_ext.vocab import count_words
@@ -41,10 +39,10 @@ def unpack(path: str, into: str) -> str:
 def encode_rate(corpus: str, threads: int) -> dict:
     """Corpus words per second of the reader that feeds the trainer (read, tokenise, look up,
     cut sentences), in the GPU trainer's block size, with `threads` and with 1 thread."""
-    from w2v_ext import _native, trainer
+    from w2v_ext import _native
     m = Word2Vec(min_count=5, progress=False)
     m.build_vocab(corpus)
-    blocks = list(Corpus(corpus).blocks(8 * trainer.BLOCK_BYTES))
+    blocks = list(Corpus(corpus).blocks(8 * BLOCK_BYTES))
     out = {}
     for n in (threads, 1):
         encoder = _native.cpu.CorpusEncoder(m.vocab.native_index, 1000)

@@ -1,5 +1,9 @@
-"""Shared fixtures for the w2v_ext op tests.
+"""The tests' shared fixtures.
 
+For the corpus trainer's tests: `zipf_corpus(seed, vocab, sentences, ...)`, a corpus
+file of generated Zipf sentences, written once per session for each set of arguments.
+
+For the op tests:
 - every test runs with `w2v_ext.ops._views.POISON_OUTPUTS = True` (outputs a kernel must
   write start as NaN, so an unwritten element fails a comparison instead of passing as
   leftover zeros), restored afterwards;
@@ -19,15 +23,16 @@ from __future__ import annotations
 import os
 import zlib
 
-# Before torch loads libgomp: on small VMs (2 vCPUs) OpenMP's default spin-then-sleep
-# wait makes every tiny torch op that wakes the thread team cost 8-16 ms (a bare 64x64
-# matmul: 16 ms vs 0.06 ms), which multiplies this suite's runtime ~20x. Passive waiting
-# changes timing only, never results; an explicit setting in the environment wins.
+# Before torch loads libgomp: on small machines OpenMP's default spin-then-sleep wait
+# makes every tiny torch op that wakes the thread team cost milliseconds, which
+# multiplies this suite's runtime. Passive waiting changes timing only, never results;
+# an explicit setting in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest
 
 import cuda_devices
+from trainer_testing import write_text, zipf_lines
 
 try:
     import torch
@@ -93,3 +98,20 @@ def kernel_device(request):
     device = cuda_devices.KernelDevice(request.param)
     with device.active():
         yield device
+
+
+@pytest.fixture(scope="session")
+def zipf_corpus(tmp_path_factory):
+    """zipf_corpus(seed, vocab, sentences, max_len=14, extra=()): the path of a text file
+    of trainer_testing.zipf_lines(default_rng(seed), vocab, sentences, max_len) and the
+    `extra` lines, one sentence a line (written on first use, then shared)."""
+    import numpy as np
+    made = {}
+
+    def make(seed: int, vocab: int, sentences: int, max_len: int = 14, extra=()) -> str:
+        key = (seed, vocab, sentences, max_len, tuple(extra))
+        if key not in made:
+            lines = zipf_lines(np.random.default_rng(seed), vocab, sentences, max_len=max_len) + list(extra)
+            made[key] = write_text(tmp_path_factory.mktemp("zipf") / "corpus.txt", lines)
+        return made[key]
+    return make

@@ -2,7 +2,7 @@
 distributed run made to fail on purpose, for test_distributed.py. The environment
 variable W2V_EXT_TEST_FAULT="RANK:MODE[@STAGE]" picks the rank, MODE raise / exit /
 hang, and STAGE vocab (while counting) or train (after the first trained piece, the
-default). The failure is patched in from here: the package has no testing hook."""
+default). Training fails through the model's backend hook; counting is patched in."""
 import os
 import sys
 import time
@@ -34,15 +34,23 @@ def _install(spec: str, rank: int) -> None:
 
         distributed.count_words = failing_count
     else:
-        from w2v_ext import _native
-        train_chunk = _native.cpu.train_chunk
+        from w2v_ext import trainer
 
-        def failing_train(*args, **kwargs):
-            result = train_chunk(*args, **kwargs)
-            fail()
-            return result
+        def failing(backend):   # the backend hook: fail after the first trained piece
+            train_block = backend.train_block
 
-        _native.cpu.train_chunk = failing_train
+            def train_and_fail(*args, **kwargs):
+                result = train_block(*args, **kwargs)
+                fail()
+                return result
+            backend.train_block = train_and_fail
+            return backend
+
+        class FailingWord2Vec(trainer.Word2Vec):   # the model the CLI makes (or loads) gets the hook
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, backend_hook=failing, **kwargs)
+
+        trainer.Word2Vec = FailingWord2Vec
 
 
 if __name__ == "__main__":

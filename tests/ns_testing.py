@@ -199,7 +199,7 @@ def reference_loss_and_grads(model: Model, w_in, w_out, center, context, negativ
     params = [r_in] if tied else [r_in, r_out]
     grads = torch.autograd.grad(loss, params, grad_outputs=None if upstream is None else upstream.double(),
                                 allow_unused=True)
-    grads = [torch.zeros_like(p) if g is None else g for g in grads]
+    grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)]
     return loss.detach(), grads
 
 

@@ -105,8 +105,8 @@ def test_read_errors_carry_the_file_name(tmp_path, monkeypatch):
         def readline(self, *args):
             raise OSError(errno.EIO, "Input/output error")
 
-    real_open = w2vf._open_read
-    monkeypatch.setattr(w2vf, "_open_read", lambda name: FailingFile(real_open(name)))
+    real_open = w2vf.open_read
+    monkeypatch.setattr(w2vf, "open_read", lambda name: FailingFile(real_open(name)))
     with pytest.raises(OSError) as e:
         w2vf.read_word2vec_format(path)
     assert e.value.errno == errno.EIO and e.value.filename == str(path)

@@ -14,9 +14,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from trainer_testing import REPO, run_cli, signal_during_training, write_text, zipf_lines
+from trainer_testing import REPO, run_cli, signal_during_training
 from w2v_ext import cli
-from w2v_ext.trainer import Settings, Word2Vec
+from w2v_ext.settings import Settings
+from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 
 COMMON = ["--dim", "12", "--min-count", "2", "--window", "3", "--negative", "3", "--epochs", "2", "--threads", "1",
@@ -25,8 +26,8 @@ API = dict(dim=12, min_count=2, window=3, negative=3, epochs=2, threads=1, seed=
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_text(tmp_path_factory.mktemp("cli") / "corpus.txt", zipf_lines(np.random.default_rng(4), 40, 150))
+def corpus(zipf_corpus):
+    return zipf_corpus(4, 40, 150)
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +93,11 @@ def test_save_model_and_resume(tmp_path, corpus, api_model):
     assert not np.array_equal(kv.vectors, api_model.input)
 
 
-def test_ctrl_c_saves_and_resume_finishes_bit_identical(tmp_path):
+def test_ctrl_c_saves_and_resume_finishes_bit_identical(tmp_path, zipf_corpus):
     """SIGINT while training (--threads 1): exit code 130, the vectors and the native model
     are written; --resume then ends with exactly the vectors of an uninterrupted run (the
     block the native call was training when Ctrl-C came is finished and counted)."""
-    corpus = write_text(tmp_path / "big.txt", zipf_lines(np.random.default_rng(0), 300, 8000, max_len=25))
+    corpus = zipf_corpus(0, 300, 8000, max_len=25)
     args = ["--threads", "1", "--epochs", "20", "--dim", "64", "--min-count", "1", "--sample", "0"]
     # an epoch is ~0.1 s, nearly all of it in the native call: land inside one, not at a boundary
     returncode, err = signal_during_training([corpus, "-o", tmp_path / "stopped.bin",

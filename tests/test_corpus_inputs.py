@@ -284,9 +284,9 @@ def test_tokens_are_kept_as_given(tmp_path):
 
 def encoded_sentences(corpus, vocab, block_bytes=4096):
     """The sentences (lists of ids) the trainer's reader hands to the training kernel."""
-    from w2v_ext.trainer import _EncodedBlocks
+    from w2v_ext.reader import EncodedBlocks
     out = []
-    with _EncodedBlocks(corpus, vocab.native_index, 1000, block_bytes) as blocks:
+    with EncodedBlocks(corpus, vocab.native_index, 1000, block_bytes) as blocks:
         for ids, ends, _ in blocks:
             starts = [0] + ends[:-1].tolist()
             out += [ids[s:e].tolist() for s, e in zip(starts, ends.tolist())]

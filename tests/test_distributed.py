@@ -14,7 +14,6 @@ import bz2
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,13 +23,15 @@ import numpy as np
 import pytest
 
 from test_trainer_quality import neighbour_rate, topic_corpus
-from trainer_testing import REPO, block_sentences, write_text, zipf_lines
+from trainer_testing import REPO, block_sentences, free_port, write_text, zipf_lines
 from w2v_ext import cli, shard
 from fault_cli import FAULT_ENV
 from w2v_ext.corpus import Corpus, CorpusError
-from w2v_ext.distributed import _sentence_pieces, launched
+from w2v_ext.distributed import launched
+from w2v_ext.epochs import sync_pieces
 from w2v_ext.shard import CorpusShard
-from w2v_ext.trainer import Settings, Word2Vec
+from w2v_ext.settings import Settings
+from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 from w2v_ext.vocab import build_vocabulary, count_words, counted_words, merge_counted
 
@@ -108,8 +109,8 @@ def test_merge_errors_like_one_process(tmp_path):
 
 def test_sync_pieces_cut_blocks_at_sentence_ends():
     ends = np.array([3, 7, 8, 15, 20, 21, 30])
-    assert list(_sentence_pieces(ends, 5, 10)) == [(0, 2), (2, 5), (5, 7)]   # 7 words, then 20 - 7 >= 10, rest
-    assert list(_sentence_pieces(ends, 100, 100)) == [(0, 7)]
+    assert list(sync_pieces(ends, 5, 10)) == [(0, 2), (2, 5), (5, 7)]   # 7 words, then 20 - 7 >= 10, rest
+    assert list(sync_pieces(ends, 100, 100)) == [(0, 7)]
 
 
 def test_settings_and_environment(monkeypatch):
@@ -141,12 +142,6 @@ needs_torch = pytest.mark.skipif(not _torch_distributed(), reason="distributed t
 
 SETTINGS = dict(model="sg", dim=24, negative=5, window=5, sample=1e-3, epochs=3, min_count=1, threads=1, seed=5)
 SYNC_WORDS = 2000   # ~5 syncs per epoch and rank on the 20,000-word corpus
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # w2v-ext with one rank made to fail on purpose (see fault_cli.py)
@@ -229,7 +224,7 @@ def test_a_failing_rank_stops_the_job_with_a_clear_error(topics, tmp_path, fault
                           "--epochs", 3, "--sync-words", SYNC_WORDS, "--dist-timeout", 3, "--quiet",
                           env={FAULT_ENV: fault}, timeout=60)
     assert r.returncode != 0
-    assert f"w2v-ext train (rank 0): error: " in r.stderr and message in r.stderr, r.stderr[-3000:]
+    assert "w2v-ext train (rank 0): error: " in r.stderr and message in r.stderr, r.stderr[-3000:]
     if fault != "1:hang":   # the failing rank says it too
         assert f"w2v-ext train (rank 1): error: {message}" in r.stderr
     assert not out.exists() and seconds < 30

@@ -6,14 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainer_testing import write_text, zipf_lines
 from w2v_ext import KeyedVectors, Word2Vec
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    corpus = write_text(tmp_path_factory.mktemp("interop") / "c.txt", zipf_lines(np.random.default_rng(2), 50, 300))
-    return Word2Vec(corpus, dim=16, min_count=2, epochs=2, threads=1, progress=False)
+def model(zipf_corpus):
+    return Word2Vec(zipf_corpus(2, 50, 300), dim=16, min_count=2, epochs=2, threads=1, progress=False)
 
 
 def test_trained_vectors_to_embedding(model):

@@ -17,9 +17,8 @@ from w2v_ext import KeyedVectors, Word2Vec
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_text(tmp_path_factory.mktemp("signals") / "big.txt",
-                      zipf_lines(np.random.default_rng(0), 300, 8000, max_len=25))
+def corpus(zipf_corpus):
+    return zipf_corpus(0, 300, 8000, max_len=25)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])

@@ -19,7 +19,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from trainer_testing import REPO, run_cli, write_text, zipf_lines
+from trainer_testing import REPO, run_cli
 from w2v_ext import atomic_file
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
@@ -29,8 +29,8 @@ SMALL = dict(dim=8, min_count=1, threads=1, epochs=1, seed=2, progress=False)
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_text(tmp_path_factory.mktemp("safety") / "corpus.txt", zipf_lines(np.random.default_rng(5), 30, 80))
+def corpus(zipf_corpus):
+    return zipf_corpus(5, 30, 80)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from plot_testing import assert_drawn_png, no_matplotlib_path, png_size
-from trainer_testing import REPO, run_cli, write_text, zipf_lines
+from trainer_testing import REPO, run_cli
 from w2v_ext import plot
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
@@ -177,16 +177,14 @@ def test_tsne_when_scikit_learn_is_installed(kv):
 # ---- training curves ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_text(tmp_path_factory.mktemp("plot") / "corpus.txt", zipf_lines(np.random.default_rng(5), 60, 400))
+def corpus(zipf_corpus):
+    return zipf_corpus(5, 60, 400)
 
 
-def test_block_records_and_their_curve(corpus, tmp_path, monkeypatch):
-    import w2v_ext.trainer
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 2000)     # many small blocks: many points
+def test_block_records_and_their_curve(corpus, tmp_path):
     records, seen_by = [], []
     model = Word2Vec(dim=8, min_count=1, epochs=3, threads=1, progress=False,
-                     block_callbacks=[lambda m, r: seen_by.append(m)])
+                     block_callbacks=[lambda m, r: seen_by.append(m)], block_bytes=2000)   # many points
     model.build_vocab(corpus)
     stats = model.train(corpus, block_callbacks=[lambda m, r: records.append(dict(r))])
     assert len(records) == len(seen_by) > 6 and all(m is model for m in seen_by)

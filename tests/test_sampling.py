@@ -2,9 +2,9 @@
 probabilities and thresholds, the unigram^0.75 noise distribution (alias table and the
 kernel's alias draw), the random window in [1, window], and the linear learning rate.
 
-Draws are replayed with a vectorised numpy restatement of csrc/w2v_math.h's
-counter-based generator (checked against tests/trainer_reference.py, which the native
-trainer matches draw for draw in test_trainer_reference.py)."""
+Draws are replayed with tests/trainer_reference.py's restatement of csrc/w2v_math.h's
+counter-based generator (which the native trainer matches draw for draw in
+test_trainer_reference.py)."""
 from __future__ import annotations
 
 import math
@@ -14,60 +14,14 @@ import pytest
 from scipy import stats
 
 import trainer_reference as ref
-import w2v_ext.trainer
-from trainer_testing import ChunkRecorder, write_text, zipf_lines
+from trainer_reference import alias_draw, bounded_random, counter_random, keep_word
+from trainer_testing import BlockRecorder, write_text, zipf_lines
 from w2v_ext import _native, sampling
 from w2v_ext.trainer import Word2Vec, padded_table
-
-U64 = np.uint64
-GOLDEN = U64(ref.GOLDEN)
-
-
-# ---- the generator, vectorised ------------------------------------------------------
-
-def mix64(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> U64(30))) * U64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> U64(27))) * U64(0x94D049BB133111EB)
-    return z ^ (z >> U64(31))
-
-
-def counter_random(key: int, counters: np.ndarray) -> np.ndarray:
-    return mix64(U64(key) + (counters.astype(U64) + U64(1)) * GOLDEN)
-
-
-def bounded_random(r: np.ndarray, n: int) -> np.ndarray:
-    return ((r >> U64(32)) * U64(n)) >> U64(32)
-
-
-def alias_draw(accept: np.ndarray, alias: np.ndarray, r: np.ndarray) -> np.ndarray:
-    bucket = bounded_random(r, len(accept)).astype(np.int64)
-    coin = r & U64(0xFFFFFFFF)
-    return np.where(coin < accept[bucket].astype(U64), bucket, alias[bucket])
-
-
-def keep_word(thresholds: np.ndarray, r: np.ndarray) -> np.ndarray:
-    t = thresholds.astype(U64)
-    return (t == U64(0xFFFFFFFF)) | ((r >> U64(32)) < t)
 
 
 def zipf_counts(V=50, top=20000, exponent=1.1):
     return np.maximum(1, np.round(top / np.arange(1, V + 1) ** exponent)).astype(np.int64)
-
-
-def test_vectorised_generator_matches_the_reference():
-    rng = np.random.default_rng(0)
-    counts = zipf_counts()
-    accept, alias = sampling.noise_table(counts)
-    keep = sampling.keep_thresholds(counts, 1e-3)
-    counters = rng.integers(0, 2 ** 40, 500).astype(U64)
-    for seed, epoch, stream in [(1, 0, 1), (7, 3, 2), (2 ** 63 + 5, 1, 3)]:
-        key = ref.stream_key(seed, epoch, stream)
-        r = counter_random(key, counters)
-        assert r.tolist() == [ref.counter_random(key, int(c)) for c in counters]
-        assert bounded_random(r, 7).tolist() == [ref.bounded_random(int(x), 7) for x in r]
-        assert alias_draw(accept, alias, r).tolist() == [ref.alias_draw(accept, alias, int(x)) for x in r]
-        words = rng.integers(0, len(counts), len(r))
-        assert keep_word(keep[words], r).tolist() == [ref.keep_word(int(keep[w]), int(x)) for w, x in zip(words, r)]
 
 
 # ---- subsampling ----------------------------------------------------------------------
@@ -220,16 +174,14 @@ def test_linear_learning_rate_formula():
 
 @pytest.mark.parametrize("model,alpha,min_alpha", [("sg", None, None), ("cbow", None, None), ("sg", 0.1, None),
                                                    ("cbow", 0.05, 0.02)])
-def test_native_learning_rate_schedule(tmp_path, monkeypatch, model, alpha, min_alpha):
+def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
     """The alpha train_chunk returns (the rate of its last sentence) follows
     start * (1 - done / (total + 1)) over both epochs, from start down towards start * 1e-4;
     with min_alpha, start + (min_alpha - start) * done / (total + 1)."""
     path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(2), 30, 120))
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 50)
-    recorder = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
+    recorder = BlockRecorder()
     m = Word2Vec(model=model, alpha=alpha, min_alpha=min_alpha, dim=8, min_count=1, epochs=2, threads=1,
-                 progress=False)
+                 progress=False, block_bytes=50, backend_hook=recorder)
     m.build_vocab(path)
     m.train(path)
     start = {"sg": 0.025, "cbow": 0.05}[model] if alpha is None else alpha

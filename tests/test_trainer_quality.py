@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trainer_testing import ChunkRecorder
-from w2v_ext import _native
+from trainer_testing import BlockRecorder
 from w2v_ext.trainer import Word2Vec
 
 
@@ -102,13 +101,12 @@ def test_per_pair_negatives_and_cbow_sum_learn_too(corpora):
 
 @pytest.mark.parametrize("kind", ["topics", "grammar"])
 @pytest.mark.parametrize("model", ["sg", "cbow"])
-def test_two_threads_same_quality(corpora, kind, model, monkeypatch):
+def test_two_threads_same_quality(corpora, kind, model):
     path, label = corpora[kind]
     one = train(path, kind, model, threads=1)
-    recorder = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
-    two = train(path, kind, model, threads=2)
-    # the kernel was asked for two threads, on chunks big enough to split (ranges of ~4096
+    recorder = BlockRecorder()
+    two = train(path, kind, model, threads=2, backend_hook=recorder)
+    # the kernel was asked for two threads, on blocks big enough to split (ranges of ~4096
     # words); whether the second thread got work is up to OpenMP's dynamic schedule
     assert {c["threads"] for c in recorder.calls} == {2}
     assert max(sum(map(len, c["sentences"])) for c in recorder.calls) > 2 * 4096

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import trainer_reference as ref
-from trainer_testing import ChunkRecorder, encode, zipf_lines
-from w2v_ext import _native
+from trainer_testing import BlockRecorder, encode, zipf_lines
 from w2v_ext.trainer import Word2Vec
 
 ARCHS = {
@@ -72,15 +71,15 @@ def test_padding_columns_stay_zero_and_dim_not_multiple_of_16(tmp_path):
     np.testing.assert_allclose(model.output, syn1, rtol=1e-4, atol=1e-6)
 
 
-def test_sentences_given_to_the_kernel_are_the_encoders(tmp_path, monkeypatch):
+def test_sentences_given_to_the_kernel_are_the_encoders(tmp_path):
     """What the reference is fed is what the trainer trains on: the sentences passed to
     train_chunk, in order, equal the independent restatement in trainer_testing.encode."""
     data = corpus_bytes(3)
     path = tmp_path / "c.txt"
     path.write_bytes(data)
-    recorder = ChunkRecorder(_native.cpu.train_chunk)
-    monkeypatch.setattr(_native.cpu, "train_chunk", recorder)
-    model = Word2Vec(dim=8, min_count=2, threads=1, epochs=2, max_sentence_length=5, progress=False)
+    recorder = BlockRecorder()
+    model = Word2Vec(dim=8, min_count=2, threads=1, epochs=2, max_sentence_length=5, progress=False,
+                     backend_hook=recorder)
     model.build_vocab(str(path))
     model.train(str(path))
     expected = encode(data, model.vocab.index, 5)

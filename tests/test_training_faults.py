@@ -13,19 +13,17 @@ import pytest
 
 from trainer_testing import run_cli, write_text, zipf_lines
 from w2v_ext import Word2Vec, _native
-from w2v_ext.train_backends import TrainingDiverged
+from w2v_ext.divergence import TrainingDiverged
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    rng = np.random.default_rng(7)
-    return write_text(tmp_path_factory.mktemp("faults") / "corpus.txt", zipf_lines(rng, 400, 12000, max_len=30))
+def corpus(zipf_corpus):
+    return zipf_corpus(7, 400, 12000, max_len=30)
 
 
 @pytest.fixture(scope="module")
-def long_sentences(tmp_path_factory):
-    rng = np.random.default_rng(8)
-    return write_text(tmp_path_factory.mktemp("faults") / "long.txt", zipf_lines(rng, 400, 3000, max_len=300))
+def long_sentences(zipf_corpus):
+    return zipf_corpus(8, 400, 3000, max_len=300)
 
 
 def _one_line_error(r: subprocess.CompletedProcess, needle: str) -> None:

@@ -2,8 +2,9 @@
 counter-based random draws), slow and exact, for tests on tiny corpora.
 
 It replays the same random draws as csrc/w2v_math.h (splitmix64 keyed by seed, epoch
-and word position), the same tabulated sigmoid, and the same update order, so with
-one thread the native trainer must match it to float32 rounding.
+and word position; restated here once, on numpy arrays, for every test that needs the
+draws), the same tabulated sigmoid, and the same update order, so with one thread the
+native trainer must match it to float32 rounding.
 """
 from __future__ import annotations
 
@@ -11,39 +12,49 @@ import math
 
 import numpy as np
 
-M64 = (1 << 64) - 1
+U64 = np.uint64
 GOLDEN = 0x9E3779B97F4A7C15
 
 
-def mix64(z: int) -> int:
-    z &= M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return z ^ (z >> 31)
+# ---- csrc/w2v_math.h's counter-based generator, on uint64 arrays ----------------------
+
+def mix64(z: np.ndarray) -> np.ndarray:
+    z = (z ^ (z >> U64(30))) * U64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> U64(27))) * U64(0x94D049BB133111EB)
+    return z ^ (z >> U64(31))
 
 
 def stream_key(seed: int, a: int, b: int = 0) -> int:
-    k = mix64((seed + GOLDEN) & M64)
-    k = mix64(k ^ ((a * 0xD1B54A32D192ED03) & M64))
-    return mix64(k ^ ((b * 0x8CB92BA72F3D8DD7) & M64))
+    """The key of the random stream (seed, a, b), e.g. (seed, epoch, 1) for subsampling."""
+    k = mix64(np.array([seed], dtype=U64) + U64(GOLDEN))
+    k = mix64(k ^ np.array([a], dtype=U64) * U64(0xD1B54A32D192ED03))
+    return int(mix64(k ^ np.array([b], dtype=U64) * U64(0x8CB92BA72F3D8DD7))[0])
 
 
-def counter_random(key: int, counter: int) -> int:
-    return mix64((key + ((counter + 1) * GOLDEN)) & M64)
+def counter_random(key: int, counters) -> np.ndarray:
+    """The stream's draws at `counters` (any integers >= 0), as uint64."""
+    return mix64(U64(key) + (np.atleast_1d(np.asarray(counters)).astype(U64) + U64(1)) * U64(GOLDEN))
 
 
-def bounded_random(r: int, n: int) -> int:
-    return ((r >> 32) * n) >> 32
+def bounded_random(r: np.ndarray, n: int) -> np.ndarray:
+    """Draws r mapped to [0, n)."""
+    return ((r >> U64(32)) * U64(n)) >> U64(32)
 
 
-def alias_draw(accept, alias, r: int) -> int:
-    bucket = bounded_random(r, len(accept))
-    return bucket if (r & 0xFFFFFFFF) < int(accept[bucket]) else int(alias[bucket])
+def alias_draw(accept: np.ndarray, alias: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Words drawn by draws r from the alias table (accept, alias)."""
+    bucket = bounded_random(r, len(accept)).astype(np.int64)
+    coin = r & U64(0xFFFFFFFF)
+    return np.where(coin < accept[bucket].astype(U64), bucket, alias[bucket])
 
 
-def keep_word(threshold: int, r: int) -> bool:
-    return threshold == 0xFFFFFFFF or (r >> 32) < threshold
+def keep_word(thresholds: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Whether subsampling keeps words of these thresholds at draws r."""
+    t = np.asarray(thresholds).astype(U64)
+    return (t == U64(0xFFFFFFFF)) | ((r >> U64(32)) < t)
 
+
+# ---- the recipe ----------------------------------------------------------------------
 
 def linear_learning_rate(start: float, done: float, total: float) -> float:
     rate = start * (1.0 - done / (total + 1.0))
@@ -94,24 +105,18 @@ def train_reference(sentences, counts, dim, *, model="sg", window=5, negative=5,
         position = 0
         for sentence in sentences:
             a = linear_learning_rate(alpha, epoch * per_epoch + position, total)
-            kept, where = [], []
-            for q, w in enumerate(sentence):
-                p = position + q
-                if keep is None or keep_word(int(keep[w]), counter_random(k_sub, p)):
-                    kept.append(w)
-                    where.append(p)
+            where = position + np.arange(len(sentence))
+            if keep is not None:
+                where = where[keep_word(keep[sentence], counter_random(k_sub, where))]
+            kept = [sentence[p - position] for p in where.tolist()]
+            reaches = (window - bounded_random(counter_random(k_win, where), window).astype(np.int64)).tolist()
             position += len(sentence)
 
             def noise_for(counter, center):
-                out = []
-                for k in range(negative):
-                    t = alias_draw(accept, alias, counter_random(k_noise, counter * negative + k))
-                    if t != center:
-                        out.append(t)
-                return out
+                draws = alias_draw(accept, alias, counter_random(k_noise, counter * negative + np.arange(negative)))
+                return [int(t) for t in draws if t != center]
 
-            for i, (w, p) in enumerate(zip(kept, where)):
-                reach = window - bounded_random(counter_random(k_win, p), window)
+            for i, (w, p, reach) in enumerate(zip(kept, where.tolist(), reaches)):
                 ctx = [kept[j] for j in range(max(0, i - reach), min(len(kept), i + reach + 1)) if j != i]
                 if not ctx:
                     continue

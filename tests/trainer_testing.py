@@ -1,10 +1,11 @@
 """Helpers shared by the corpus trainer's tests (test_trainer_*, test_corpus_vocab,
 test_sampling, test_cli): generated corpora, an independent restatement of how the
-corpus encoder splits text into sentences, and a recorder for the native train_chunk
-calls. Never imports torch.
+corpus encoder splits text into sentences, and a backend hook that records the blocks
+trained. Never imports torch.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -82,38 +83,56 @@ def write_text(path, lines: Sequence[str], newline: str = "\n") -> str:
     return os.fspath(path)
 
 
-class ChunkRecorder:
-    """Wraps _native.cpu.train_chunk (install with monkeypatch) and records every call:
-    the sentences it was given, its epoch / positions / schedule and the alpha it
-    returned. `stop_before` / `signal_after`: simulate Ctrl-C before the n-th call (no
-    work done) or during it (a real SIGINT raised as the native call returns)."""
+class BlockRecorder:
+    """A backend hook (Word2Vec(backend_hook=...) or model.backend_hook) that records
+    every block trained: its sentences, epoch, position, schedule, the backend's threads
+    and the stats it gave; the calls of several train() calls accumulate. `stop_before`
+    / `signal_after`: simulate Ctrl-C before the n-th block (no work done) or during it
+    (a real SIGINT raised as the block's native call returns)."""
 
-    def __init__(self, real, stop_before: Optional[int] = None, signal_after: Optional[int] = None):
-        self.real = real
+    def __init__(self, stop_before: Optional[int] = None, signal_after: Optional[int] = None):
         self.calls: List[dict] = []
         self.stop_before, self.signal_after = stop_before, signal_after
 
-    def __call__(self, input, output, keep, accept, alias, settings, ids, ends, epoch, first_position,
-                 words_done, words_total, threads):
-        n = len(self.calls) + 1
-        if self.stop_before == n:
-            self.stop_before = None
-            raise KeyboardInterrupt
-        r = self.real(input, output, keep, accept, alias, settings, ids, ends, epoch, first_position,
-                      words_done, words_total, threads)
-        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
-        self.calls.append({"sentences": [ids[s:e].tolist() for s, e in zip(starts, ends)], "epoch": epoch,
-                           "first_position": first_position, "words_done": words_done,
-                           "words_total": words_total, "threads": threads, "ends": np.array(ends),
-                           "result": dict(r)})
-        if self.signal_after == n:
-            import signal
-            self.signal_after = None
-            signal.raise_signal(signal.SIGINT)
-        return r
+    def __call__(self, backend):
+        return _RecordingBackend(self, backend)
 
     def sentences(self, epoch: int = 0) -> List[List[int]]:
         return [s for c in self.calls if c["epoch"] == epoch for s in c["sentences"]]
+
+
+class _RecordingBackend:
+    def __init__(self, recorder: BlockRecorder, backend):
+        self.recorder, self.backend = recorder, backend
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def train_block(self, ids, ends, epoch, first_position, words_done, words_total, last=True):
+        recorder = self.recorder
+        n = len(recorder.calls) + 1
+        if recorder.stop_before == n:
+            recorder.stop_before = None
+            raise KeyboardInterrupt
+        r = self.backend.train_block(ids, ends, epoch, first_position, words_done, words_total, last=last)
+        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        recorder.calls.append({"sentences": [ids[s:e].tolist() for s, e in zip(starts, ends)], "epoch": epoch,
+                               "first_position": first_position, "words_done": words_done,
+                               "words_total": words_total, "threads": self.backend.threads, "ends": np.array(ends),
+                               "result": dataclasses.asdict(r)})
+        if recorder.signal_after == n:
+            import signal
+            recorder.signal_after = None
+            signal.raise_signal(signal.SIGINT)
+        return r
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for a torchrun rendezvous)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run_cli(*args, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:

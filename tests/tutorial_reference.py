@@ -1,7 +1,7 @@
-# Vendored verbatim from /work/shared/seed/reference.py (the project's restatement of the
-# word2vec negative-sampling tutorial it grew from; see /work/shared/seed/README.md).
-# Kept in the repository because CI machines may not have /work/shared. Do not edit:
-# re-copy it if the seed changes. Used by tests/test_ops_tutorial.py.
+# The word2vec negative-sampling tutorial this project grew from, restated in plain
+# PyTorch (its data preparation and losses), kept as the project received it: the ops'
+# tutorial tests (tests/test_ops_tutorial.py) compare the fused ops against it. Do not
+# edit it to fit the ops.
 
 """Plain-PyTorch restatement of the tutorial's data preparation and losses.
 

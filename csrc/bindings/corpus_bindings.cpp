@@ -1,5 +1,5 @@
-// Python classes for reading a corpus: the word counter, the vocabulary index, the
-// encoder, and the sampling-table builder. Byte blocks come from Python (which handles
+// Python classes for reading a corpus: the word counter, the vocabulary index and the
+// encoder. Byte blocks come from Python (which handles
 // files and decompression); the work on them runs with the GIL released.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -7,7 +7,6 @@
 
 #include "bindings/numpy_util.h"
 #include "corpus/corpus_encoder.h"
-#include "corpus/sampling_tables.h"
 #include "corpus/word_counter.h"
 #include "corpus/word_table.h"
 
@@ -54,7 +53,6 @@ void bind_corpus(py::module_& m) {
       .def_property_readonly("total_words", &WordCounter::total_words)
       .def_property_readonly("distinct_words", &WordCounter::distinct_words)
       .def_property_readonly("newlines", &WordCounter::newlines)
-      .def_property_readonly("min_reduce", &WordCounter::min_reduce)
       .def(
           "most_frequent",
           [](const WordCounter& counter, int64_t min_count, int64_t max_words) {
@@ -94,20 +92,6 @@ void bind_corpus(py::module_& m) {
           py::arg("data"), py::arg("last") = false, py::arg("threads") = 1)
       .def_property_readonly("words_read", &CorpusEncoder::words_read)
       .def_property_readonly("words_encoded", &CorpusEncoder::words_encoded);
-
-  m.def(
-      "build_alias_table",
-      [](const py::array& weights, const py::array& accept, const py::array& alias) {
-        const double* w = array_data<double>(weights, "weights", 1);
-        uint32_t* acc = array_data<uint32_t>(accept, "accept", 1, true);
-        int32_t* ali = array_data<int32_t>(alias, "alias", 1, true);
-        const int64_t n = weights.shape(0);
-        if (n < 1 || accept.shape(0) != n || alias.shape(0) != n)
-          throw std::invalid_argument("build_alias_table needs weights, accept and alias of one length >= 1");
-        py::gil_scoped_release release;
-        build_alias_table(w, n, acc, ali);
-      },
-      py::arg("weights"), py::arg("accept"), py::arg("alias"));
 }
 
 }  // namespace w2v::bindings

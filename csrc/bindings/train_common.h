@@ -27,15 +27,16 @@ inline void check_chunk(const TrainChunk& chunk, int64_t n_ids, int64_t vocab) {
                                   " is not a word of the " + std::to_string(vocab) + "-word vocabulary");
 }
 
-// module_local: the CPU and CUDA modules each register their own copy.
+// module_local: the CPU and CUDA modules each register their own copy. The rules of the
+// settings are Python's (settings.py, Settings.validate); here only what keeps the
+// trainers inside their memory: a window of at least one word (the scratch is sized by
+// it) and a count of noise words that is not negative.
 inline void bind_train_settings(pybind11::module_& m) {
   namespace py = pybind11;
   py::class_<TrainSettings>(m, "TrainSettings", py::module_local())
       .def(py::init([](int architecture, int window, int negative, float alpha, bool cbow_mean, bool shared_negatives,
                        uint64_t seed, int64_t loss_every, float min_alpha) {
-             if (architecture != 0 && architecture != 1) throw std::invalid_argument("architecture must be 0 (sg) or 1 (cbow)");
              if (window < 1 || negative < 0) throw std::invalid_argument("window must be >= 1 and negative >= 0");
-             if (!(alpha > 0) || !(min_alpha >= 0)) throw std::invalid_argument("alpha must be > 0 and min_alpha >= 0");
              return TrainSettings{static_cast<Architecture>(architecture), window, negative, alpha, min_alpha, cbow_mean,
                                   shared_negatives, seed, loss_every};
            }),

@@ -25,7 +25,6 @@ class WordCounter {
   int64_t total_words() const { return total_words_; }
   int64_t distinct_words() const { return table_.size(); }
   int64_t newlines() const { return newlines_; }
-  int64_t min_reduce() const { return min_reduce_; }
 
   // Words counted at least min_count times, most frequent first (ties in byte order),
   // at most max_words of them (0: all).

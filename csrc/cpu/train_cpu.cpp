@@ -90,113 +90,186 @@ std::vector<Scratch> allocate_scratch(const TrainModel& model, const TrainSettin
   }
 }
 
-// The centre's noise words (draws equal to the centre are skipped, as word2vec.c does);
-// returns how many.
-W2V_INLINE int64_t draw_noise(const SamplingTables& tables, uint32_t vocab, int32_t negative, uint64_t key,
-                              uint64_t counter, int32_t center, int32_t* noise) {
+// What the steps below read: the model, the sampling tables and settings, the epoch's
+// random streams, and the training thread's scratch. A step is one part of training a
+// centre word, written the way fastText's Model::update reads: gather the inputs, score
+// them against the targets with one HogBatch update, scatter the inputs' step back.
+// The small structs are held by value, so the compiler keeps their fields in registers
+// across the rows' stores instead of reloading them.
+struct Thread {
+  const TrainModel model;
+  const SamplingTables tables;
+  const TrainSettings s;
+  const EpochKeys keys;
+  Scratch& scratch;
+
+  W2V_INLINE float* in_row(int64_t word) const { return model.input + word * model.stride; }
+  W2V_INLINE float* out_row(int64_t word) const { return model.output + word * model.stride; }
+};
+
+// The loss of one centre's update, when measured.
+struct Loss {
+  double sum = 0;
+  int64_t terms = 0;
+};
+
+// A centre word's context: the kept words [lo, hi) around position i, i itself excluded.
+struct Window {
+  int64_t i, lo, hi;
+};
+
+// Subsampling: the words of ids[begin, end) that survive word2vec.c's frequent-word
+// draw, with their epoch positions, into the scratch. Returns how many.
+W2V_INLINE int64_t subsample(const Thread& t, const TrainChunk& chunk, int64_t begin, int64_t end) {
+  std::vector<int32_t>& kept = t.scratch.kept_ids;
+  std::vector<int64_t>& positions = t.scratch.kept_positions;
+  kept.clear();
+  positions.clear();
+  for (int64_t q = begin; q < end; ++q) {
+    const int64_t position = chunk.first_position + q;
+    const int32_t w = chunk.ids[q];
+    if (t.tables.keep_threshold &&
+        !keep_word(t.tables.keep_threshold[w], counter_random(t.keys.subsample, position)))
+      continue;
+    kept.push_back(w);
+    positions.push_back(position);
+  }
+  return static_cast<int64_t>(kept.size());
+}
+
+// The centre's noise words, drawn at `counter` (draws equal to the centre are skipped,
+// as word2vec.c does); returns how many.
+W2V_INLINE int64_t draw_noise(const Thread& t, uint64_t counter, int32_t center, int32_t* noise) {
   int64_t n = 0;
-  for (int32_t k = 0; k < negative; ++k) {
-    const int32_t word = alias_draw(tables.noise_accept, tables.noise_alias, vocab,
-                                    counter_random(key, counter * negative + k));
+  for (int32_t k = 0; k < t.s.negative; ++k) {
+    const int32_t word = alias_draw(t.tables.noise_accept, t.tables.noise_alias, static_cast<uint32_t>(t.model.vocab),
+                                    counter_random(t.keys.noise, counter * t.s.negative + k));
     if (word != center) noise[n++] = word;
   }
   return n;
+}
+
+// Start fetching the rows the kept word i will need (the pipeline's next centre): its
+// noise rows, its own output row and the input row entering the window.
+W2V_INLINE void prefetch_centre(const Thread& t, int64_t i, int64_t n, const int32_t* noise, int64_t n_noise) {
+  const std::vector<int32_t>& kept = t.scratch.kept_ids;
+  const int64_t d = t.model.dim;
+  for (int64_t k = 0; k < n_noise; ++k) prefetch_row(t.out_row(noise[k]), d);
+  prefetch_row(t.out_row(kept[i]), d);
+  if (i + t.s.window < n) prefetch_row(t.in_row(kept[i + t.s.window]), d);
+}
+
+// word2vec.c's random window: a reach drawn in [1, window] for the kept word i.
+W2V_INLINE Window window_around(const Thread& t, int64_t i, int64_t n) {
+  const int64_t reach = t.s.window - bounded_random(counter_random(t.keys.window, t.scratch.kept_positions[i]),
+                                                    t.s.window);
+  return {i, std::max<int64_t>(0, i - reach), std::min<int64_t>(n, i + reach + 1)};
+}
+
+// The targets of a centre: its output row (the positive), then its noise words' rows.
+// Returns how many.
+W2V_INLINE int64_t gather_targets(const Thread& t, int32_t center, const int32_t* noise, int64_t n_noise) {
+  float** targets = t.scratch.targets.data();
+  targets[0] = t.out_row(center);
+  for (int64_t k = 0; k < n_noise; ++k) targets[1 + k] = t.out_row(noise[k]);
+  return 1 + n_noise;
+}
+
+// CBOW: h = the mean (or sum) of the context rows, updated against the targets as a
+// one-input HogBatch; every context row then takes h's whole step (word2vec.c).
+W2V_INLINE Loss cbow_centre(const Thread& t, Window w, const int32_t* noise, int64_t n_noise, float alpha,
+                            bool want_loss) {
+  const std::vector<int32_t>& kept = t.scratch.kept_ids;
+  const int64_t d = t.model.dim;
+  float* h = t.scratch.h.data();
+  int64_t m = 0;
+  fill_zero(h, d);
+  for (int64_t j = w.lo; j < w.hi; ++j)
+    if (j != w.i) add(t.in_row(kept[j]), h, d), ++m;
+  if (m == 0) return {};
+  if (t.s.cbow_mean) scale(1.0f / static_cast<float>(m), h, d);
+  const int64_t n_targets = gather_targets(t, kept[w.i], noise, n_noise);
+  float* grad_h = t.scratch.grad_inputs.data();
+  Loss loss{hogbatch_update(&h, 1, t.scratch.targets.data(), n_targets, alpha, d, t.scratch.scores.data(), grad_h,
+                            want_loss),
+            n_targets};
+  for (int64_t j = w.lo; j < w.hi; ++j)
+    if (j != w.i) add(grad_h, t.in_row(kept[j]), d);
+  return loss;
+}
+
+// Skip-gram with negatives shared across the window (pWord2Vec's HogBatch): the
+// window's context rows against the centre's targets as one small matrix product.
+W2V_INLINE Loss skipgram_window(const Thread& t, Window w, const int32_t* noise, int64_t n_noise, float alpha,
+                                bool want_loss) {
+  const std::vector<int32_t>& kept = t.scratch.kept_ids;
+  float** inputs = t.scratch.inputs.data();
+  int64_t m = 0;
+  for (int64_t j = w.lo; j < w.hi; ++j)
+    if (j != w.i) inputs[m++] = t.in_row(kept[j]);
+  if (m == 0) return {};
+  const int64_t n_targets = gather_targets(t, kept[w.i], noise, n_noise);
+  return {hogbatch_update(inputs, m, t.scratch.targets.data(), n_targets, alpha, t.model.dim, t.scratch.scores.data(),
+                          t.scratch.grad_inputs.data(), want_loss),
+          m * n_targets};
+}
+
+// Skip-gram with word2vec.c's per-pair negatives: each context row against the centre
+// and noise words drawn for that pair.
+W2V_INLINE Loss skipgram_pairs(const Thread& t, Window w, int32_t* noise, float alpha, bool want_loss) {
+  const std::vector<int32_t>& kept = t.scratch.kept_ids;
+  const int32_t center = kept[w.i];
+  const uint64_t position = static_cast<uint64_t>(t.scratch.kept_positions[w.i]);
+  Loss loss;
+  for (int64_t j = w.lo; j < w.hi; ++j) {
+    if (j == w.i) continue;
+    float* h = t.in_row(kept[j]);
+    const uint64_t pair = position * (2 * t.s.window + 1) + (j - w.i + t.s.window);
+    const int64_t n_targets = gather_targets(t, center, noise, draw_noise(t, pair, center, noise));
+    loss.sum += hogbatch_update(&h, 1, t.scratch.targets.data(), n_targets, alpha, t.model.dim,
+                                t.scratch.scores.data(), t.scratch.grad_inputs.data(), want_loss);
+    loss.terms += n_targets;
+  }
+  return loss;
 }
 
 struct SentenceRange {
   int64_t first, last;  // sentences [first, last)
 };
 
+// The driver: each sentence of the range is subsampled, then each kept word is a centre
+// trained by the architecture's step. With shared negatives a centre's noise words are
+// drawn one centre ahead, so their rows are fetched while the current centre trains.
 W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tables, const TrainSettings s,
                                 const TrainChunk chunk, const EpochKeys keys, SentenceRange range,
                                 Scratch* scratch, ChunkStats* stats) {
-  const int64_t d = model.dim, stride = model.stride;
-  const uint32_t vocab = static_cast<uint32_t>(model.vocab);
+  const Thread t{model, tables, s, keys, *scratch};
   const bool per_pair = s.architecture == Architecture::skip_gram && !s.shared_negatives;
-  std::vector<int32_t>& kept = scratch->kept_ids;
-  std::vector<int64_t>& positions = scratch->kept_positions;
-  float** inputs = scratch->inputs.data();
-  float** targets = scratch->targets.data();
   int32_t* noise = scratch->noise.data();
   int32_t* next_noise = scratch->next_noise.data();
-  auto in_row = [&](int64_t w) W2V_LAMBDA_INLINE { return model.input + w * stride; };
-  auto out_row = [&](int64_t w) W2V_LAMBDA_INLINE { return model.output + w * stride; };
   for (int64_t sentence = range.first; sentence < range.last; ++sentence) {
     const int64_t begin = sentence == 0 ? 0 : chunk.sentence_ends[sentence - 1];
     const int64_t end = chunk.sentence_ends[sentence];
-    const float alpha = linear_learning_rate(s.alpha, s.min_alpha, chunk.words_done + static_cast<double>(begin), chunk.words_total);
-    kept.clear();
-    positions.clear();
-    for (int64_t q = begin; q < end; ++q) {
-      const int64_t position = chunk.first_position + q;
-      const int32_t w = chunk.ids[q];
-      if (tables.keep_threshold && !keep_word(tables.keep_threshold[w], counter_random(keys.subsample, position)))
-        continue;
-      kept.push_back(w);
-      positions.push_back(position);
-    }
-    const int64_t n = static_cast<int64_t>(kept.size());
+    const float alpha =
+        linear_learning_rate(s.alpha, s.min_alpha, chunk.words_done + static_cast<double>(begin), chunk.words_total);
+    const int64_t n = subsample(t, chunk, begin, end);
     stats->words_kept += n;
+    const std::vector<int32_t>& kept = scratch->kept_ids;
+    const std::vector<int64_t>& positions = scratch->kept_positions;
     int64_t n_noise = 0;
-    if (n > 0 && !per_pair) n_noise = draw_noise(tables, vocab, s.negative, keys.noise, positions[0], kept[0], noise);
+    if (n > 0 && !per_pair) n_noise = draw_noise(t, positions[0], kept[0], noise);
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t position = positions[i];
-      const int32_t center = kept[i];
-      // Draw the next centre's noise now and start fetching the rows it will need.
       int64_t n_next_noise = 0;
       if (i + 1 < n && !per_pair) {
-        n_next_noise = draw_noise(tables, vocab, s.negative, keys.noise, positions[i + 1], kept[i + 1], next_noise);
-        for (int64_t k = 0; k < n_next_noise; ++k) prefetch_row(out_row(next_noise[k]), d);
-        prefetch_row(out_row(kept[i + 1]), d);
-        if (i + 1 + s.window < n) prefetch_row(in_row(kept[i + 1 + s.window]), d);
+        n_next_noise = draw_noise(t, positions[i + 1], kept[i + 1], next_noise);
+        prefetch_centre(t, i + 1, n, next_noise, n_next_noise);
       }
-      const int64_t reach = s.window - bounded_random(counter_random(keys.window, position), s.window);
-      const int64_t lo = std::max<int64_t>(0, i - reach), hi = std::min<int64_t>(n, i + reach + 1);
-      const bool want_loss = s.loss_every > 0 && position % s.loss_every == 0;
-      double loss = 0;
-      int64_t terms = 0;
-      targets[0] = out_row(center);
-      for (int64_t k = 0; k < n_noise; ++k) targets[1 + k] = out_row(noise[k]);
-      const int64_t n_targets = 1 + n_noise;
-      if (s.architecture == Architecture::cbow) {
-        // h = mean (or sum) of the context vectors, updated against the targets as a
-        // one-input HogBatch; every context row then takes h's whole step (word2vec.c).
-        float* h = scratch->h.data();
-        int64_t m = 0;
-        fill_zero(h, d);
-        for (int64_t j = lo; j < hi; ++j)
-          if (j != i) add(in_row(kept[j]), h, d), ++m;
-        if (m > 0) {
-          if (s.cbow_mean) scale(1.0f / static_cast<float>(m), h, d);
-          float* grad_h = scratch->grad_inputs.data();
-          loss = hogbatch_update(&h, 1, targets, n_targets, alpha, d, scratch->scores.data(), grad_h, want_loss);
-          terms = n_targets;
-          for (int64_t j = lo; j < hi; ++j)
-            if (j != i) add(grad_h, in_row(kept[j]), d);
-        }
-      } else if (!per_pair) {
-        int64_t m = 0;
-        for (int64_t j = lo; j < hi; ++j)
-          if (j != i) inputs[m++] = in_row(kept[j]);
-        if (m > 0) {
-          loss = hogbatch_update(inputs, m, targets, n_targets, alpha, d, scratch->scores.data(),
-                                 scratch->grad_inputs.data(), want_loss);
-          terms = m * n_targets;
-        }
-      } else {
-        // word2vec.c: each context word against the centre and its own noise words.
-        for (int64_t j = lo; j < hi; ++j) {
-          if (j == i) continue;
-          float* h = in_row(kept[j]);
-          const uint64_t pair = static_cast<uint64_t>(position) * (2 * s.window + 1) + (j - i + s.window);
-          const int64_t pair_noise = draw_noise(tables, vocab, s.negative, keys.noise, pair, center, noise);
-          for (int64_t k = 0; k < pair_noise; ++k) targets[1 + k] = out_row(noise[k]);
-          loss += hogbatch_update(&h, 1, targets, 1 + pair_noise, alpha, d, scratch->scores.data(),
-                                  scratch->grad_inputs.data(), want_loss);
-          terms += 1 + pair_noise;
-        }
-      }
-      if (want_loss) stats->loss += loss, stats->loss_terms += terms;
+      const Window window = window_around(t, i, n);
+      const bool want_loss = s.loss_every > 0 && positions[i] % s.loss_every == 0;
+      const Loss loss = s.architecture == Architecture::cbow ? cbow_centre(t, window, noise, n_noise, alpha, want_loss)
+                        : per_pair ? skipgram_pairs(t, window, noise, alpha, want_loss)
+                                   : skipgram_window(t, window, noise, n_noise, alpha, want_loss);
+      if (want_loss) stats->loss += loss.sum, stats->loss_terms += loss.terms;
       std::swap(noise, next_noise);
       n_noise = n_next_noise;
     }

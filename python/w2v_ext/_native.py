@@ -1,7 +1,7 @@
 """The compiled kernel modules.
 
 `cpu` is always built. `cuda` is the CUDA module when this build has one (None
-otherwise); HAS_CUDA also needs a device to be present at run time.
+otherwise); has_cuda_device() also needs a device to be present at run time.
 
 The CUDA kernels compiled as C++ and run on the CPU (a build with
 `-Ccmake.define.W2V_CUDA_EMULATION=ON`, for the tests) are never picked by themselves:
@@ -23,8 +23,6 @@ if importlib.util.find_spec(f"{__package__}._w2v_cuda") is not None:
     cuda = importlib.import_module(f"{__package__}._w2v_cuda")
 else:  # pragma: no cover - depends on the build
     cuda = None
-
-HAS_CUDA_BUILD = cuda is not None
 
 # Which emulated build emulated_cuda() loads: _w2v_cuda_emulated, or its twin built with
 # AddressSanitizer and UndefinedBehaviorSanitizer, _w2v_cuda_emulated_sanitized (which
@@ -88,8 +86,5 @@ def kernels_for(device_type: str):
                                "time); reinstall from source on a machine with nvcc to use CUDA tensors")
         if cuda.device_count() == 0:
             raise RuntimeError(f"w2v_ext: no CUDA device is visible to this process ({cuda.device_error()})")
-        if not hasattr(cuda, "sgns_forward"):
-            raise NotImplementedError("this version of w2v_ext has no CUDA kernels for the ops yet; "
-                                      "run them on CPU tensors")
         return cuda
     raise ValueError(f"w2v_ext kernels run on 'cpu' or 'cuda' tensors, not {device_type!r}")

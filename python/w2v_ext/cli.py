@@ -13,6 +13,7 @@ distributed training (train --distributed, or launched by torchrun with WORLD_SI
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from typing import List, Optional, Tuple
 from .atomic_file import check_output_path, resolve_output
 from . import interrupts
 from .plot import MAX_LABELS, OptionalDependencyError
+from .settings import Choice, Flag, Integer, Option, Real, Settings, flag_of, options
 
 EXIT_ERROR = 1
 
@@ -79,38 +81,7 @@ def _add_train(sub) -> None:
                    help="text file(s) or directories; .gz/.bz2/.xz are read transparently. Words are separated "
                         "by whitespace, a newline ends a sentence")
     p.add_argument("-o", "--output", required=True, help="where to write the vectors (its directory must exist)")
-    p.add_argument("--model", choices=("sg", "cbow"), default="sg", help="skip-gram or CBOW (word2vec.c: -cbow)")
-    p.add_argument("--dim", type=_positive_int, default=100, help="vector size (word2vec.c: -size)")
-    p.add_argument("--window", type=_positive_int, default=5,
-                   help="maximum context distance; each word uses a random one in [1, window]")
-    p.add_argument("--negative", type=_positive_int, default=5, help="negative samples per word")
-    p.add_argument("--sample", type=_non_negative_float, default=1e-3,
-                   help="frequent-word subsampling threshold (0: off)")
-    p.add_argument("--min-count", type=_positive_int, default=5, help="drop words seen fewer times")
-    p.add_argument("--epochs", type=_positive_int, default=1, help="passes over the corpus (word2vec.c: -iter)")
-    p.add_argument("--threads", type=_non_negative_int, default=0, help="worker threads (0: every core)")
-    p.add_argument("--alpha", type=_positive_float, default=None,
-                   help="starting learning rate (default 0.025 for sg, 0.05 for cbow); it decays linearly to "
-                        "--min-alpha")
-    p.add_argument("--min-alpha", type=_positive_float, default=None,
-                   help="learning rate at the end of training (default: word2vec.c's schedule, which decays "
-                        "toward 0 and stops at alpha * 1e-4)")
-    p.add_argument("--init-range", type=_positive_float, default=0.5,
-                   help="input vectors start uniform in +-init_range/dim (word2vec.c: 0.5; gensim 4: 1.0)")
-    p.add_argument("--seed", type=_non_negative_int, default=1,
-                   help="random seed; with --threads 1 the vectors are identical from run to run")
-    p.add_argument("--max-vocab-size", type=_positive_int, default=None,
-                   help="most distinct words held while counting; the rarest are pruned as word2vec.c does")
-    p.add_argument("--max-final-vocab", type=_positive_int, default=None, help="keep only this many words")
-    p.add_argument("--cbow-sum", action="store_true", help="CBOW: sum the context vectors instead of averaging")
-    p.add_argument("--per-pair-negatives", action="store_true",
-                   help="skip-gram: draw negatives for every (word, context) pair as word2vec.c does, instead "
-                        "of once per window (HogBatch; faster, same quality)")
-    p.add_argument("--tokenizer", choices=("whitespace", "regex"), default="whitespace",
-                   help="whitespace (word2vec.c) or regex (the tutorial's lower-case \\b\\w+\\b|[,.!?])")
-    p.add_argument("--device", default="cpu",
-                   help="cpu, or cuda / cuda:N: train on a GPU (the corpus is read on the CPU, the tables stay on "
-                        "the device)")
+    _add_settings(p, group="")
     dist = p.add_argument_group(
         "distributed training",
         "data parallel over torch.distributed (gloo on the CPU, NCCL with --device cuda), launched with torchrun: "
@@ -119,11 +90,7 @@ def _add_train(sub) -> None:
         "writes files.")
     dist.add_argument("--distributed", action="store_true",
                       help="train data-parallel (on by itself when torchrun starts several processes)")
-    dist.add_argument("--sync-words", type=_positive_int, default=1_000_000,
-                      help="words each process trains between two weight averages")
-    dist.add_argument("--dist-alpha-scale", type=_positive_float, default=None,
-                      help="each process trains at alpha x this (default: the number of processes; averaging N "
-                           "copies divides each update by N)")
+    _add_settings(dist, group="distributed")
     dist.add_argument("--dist-timeout", type=_positive_float, default=300.0,
                       help="seconds a process waits for the others at a collective before failing")
     p.add_argument("--save-model", default=None,
@@ -133,6 +100,41 @@ def _add_train(sub) -> None:
                    help="also plot the loss and words/s per ~8 MB block of corpus here (needs matplotlib)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=_train)
+
+
+def _add_settings(parser, group: str) -> None:
+    """An option for each setting of `group` that has a flag, as settings.py describes it."""
+    defaults = Settings()
+    for field, option in options():
+        flag = flag_of(field)
+        if flag is not None and option.group == group:
+            parser.add_argument(flag, help=option.help, **_parsing(option, getattr(defaults, field.name)))
+
+
+def _parsing(option: Option, default) -> dict:
+    """How argparse reads a setting: its type or choices (the rule's lower bound; the rest
+    is Settings.validate's), and its default."""
+    rule = option.rule
+    if isinstance(rule, Flag):
+        return {"action": "store_true"}   # a negated flag (--cbow-sum) sets its setting False
+    if isinstance(rule, Choice):
+        return {"choices": rule.choices, "default": default}
+    if isinstance(rule, Integer):
+        return {"type": _positive_int if rule.low >= 1 else _non_negative_int, "default": default}
+    if isinstance(rule, Real):
+        return {"type": _positive_float if rule.positive else _non_negative_float, "default": default}
+    return {"default": default}
+
+
+def _settings_of(args) -> Settings:
+    """The settings the train command's flags give."""
+    values = {}
+    for field, option in options():
+        flag = flag_of(field)
+        if flag is not None:
+            value = getattr(args, flag[2:].replace("-", "_"))
+            values[field.name] = not value if option.negated else value
+    return Settings(**values)
 
 
 def _add_eval(sub) -> None:
@@ -325,17 +327,20 @@ def _entry_linked_to(directory: str, path: str) -> Optional[str]:
 
 def _train(args) -> int:
     from . import distributed
-    if not (args.distributed or distributed.launched()):
-        return _train_here(args, None)
-    dp = distributed.data_parallel(args.device, args.dist_timeout)   # starts the process group
+    wanted = args.distributed or distributed.launched()
+    settings = _settings_of(args)
+    settings.validate(distributed=wanted)   # before any work (a resumed model's own settings win later)
+    if not wanted:
+        return _train_here(args, settings, None)
+    dp = distributed.data_parallel(settings.device, args.dist_timeout)   # starts the process group
     args.rank = dp.rank
     try:
-        return _train_here(args, dp)
+        return _train_here(args, settings, dp)
     finally:
         distributed.shutdown()
 
 
-def _train_here(args, dp) -> int:
+def _train_here(args, settings: Settings, dp) -> int:
     """Train in this process: alone (dp None) or as one rank of a distributed run (only
     rank 0 checks and writes the outputs and prints)."""
     from .trainer import Word2Vec
@@ -356,17 +361,12 @@ def _train_here(args, dp) -> int:
         model = Word2Vec.load(args.resume, progress=progress)
         model.distributed, model.dist_timeout = dp is not None, args.dist_timeout
     else:
-        model = Word2Vec(model=args.model, dim=args.dim, window=args.window, negative=args.negative,
-                         sample=args.sample, min_count=args.min_count, epochs=args.epochs, threads=args.threads,
-                         alpha=args.alpha, min_alpha=args.min_alpha, init_range=args.init_range, seed=args.seed,
-                         max_vocab_size=args.max_vocab_size, max_final_vocab=args.max_final_vocab, cbow_mean=not args.cbow_sum,
-                         shared_negatives=not args.per_pair_negatives, tokenizer=args.tokenizer, device=args.device,
-                         sync_words=args.sync_words, dist_alpha_scale=args.dist_alpha_scale, progress=progress,
-                         distributed=dp is not None, dist_timeout=args.dist_timeout)
+        model = Word2Vec(progress=progress, distributed=dp is not None, dist_timeout=args.dist_timeout,
+                         **dataclasses.asdict(settings))
     log = (lambda msg: None) if not progress else (lambda msg: print(msg, file=sys.stderr, flush=True))
     start = time.perf_counter()
     if dp is not None:
-        log(f"distributed: {dp.world} processes ({dp.backend}), weights averaged every "
+        log(f"distributed: {dp.size} processes ({dp.backend}), weights averaged every "
             f"{model.settings.sync_words:,} words per process")
     if not args.resume:
         model.build_vocab(corpus)
@@ -389,7 +389,7 @@ def _train_here(args, dp) -> int:
             f"({interrupts.signal_name(interrupted)}): saved what was trained"
             + (f"; resume with --resume {args.save_model}" if args.save_model else ""))
         return interrupts.exit_status(interrupted)
-    where = "" if dp is None else f" on {dp.world} processes"
+    where = "" if dp is None else f" on {dp.size} processes"
     log(f"trained {stats['corpus_words']} words{where} in {stats['seconds']:.2f}s "
         f"({stats['words_per_s'] / 1e6:.3f}M words/s); total {time.perf_counter() - start:.2f}s")
     if dp is not None:

@@ -1,4 +1,5 @@
-"""Corpus sources as streams of byte blocks for the native tokeniser.
+"""Corpus sources as streams of byte blocks for the native tokeniser: TextFiles and
+TokenLists, both a Corpus (blocks(), ranges(), token_records, total_bytes).
 
 A corpus is a text file (plain, .gz, .bz2 or .xz, detected from its first bytes), a
 directory (its files in sorted order), a list of paths, or an iterable of sentences
@@ -23,30 +24,26 @@ by line in text, token by token in token lists.
 from __future__ import annotations
 
 import atexit
-import bz2
 import codecs
-import gzip
-import lzma
 import os
 import re
 import stat
 import sys
 import tempfile
-import zlib
 from array import array
 from contextlib import contextmanager
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _native
+from .compression import CORRUPT_DATA, decompressor
 
 BLOCK_BYTES = 8 << 20
 _SEPARATOR_SET = frozenset(b" \t\n\r\v\f")
 _SEPARATOR_RE = re.compile(rb"[ \t\n\r\v\f]")
-_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
 _REGEX_TOKEN = re.compile(r"\b\w+\b|[,.!?]")
 _LAST_NON_WORD = re.compile(r"\W\w*\Z")
 _WORD_CHARS = re.compile(r"\w*")
-_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+_READ_ERRORS = (OSError,) + CORRUPT_DATA
 MAX_WORD_BYTES = _native.cpu.MAX_WORD_BYTES
 # The regex tokenizer works on pieces of about this many characters: a longer line is
 # cut between tokens (its memory is that of a piece, not of the line).
@@ -75,12 +72,8 @@ def _reading(path: str):
 
 
 def _opener(path: str):
-    with _reading(path), open(path, "rb") as f:
-        head = f.read(6)
-    for magic, opener in _MAGIC:
-        if head.startswith(magic):
-            return opener
-    return open
+    with _reading(path):
+        return decompressor(path) or open
 
 
 def _is_compressed(path: str) -> bool:
@@ -88,49 +81,71 @@ def _is_compressed(path: str) -> bool:
 
 
 class Corpus:
-    """A re-readable corpus: every `blocks()` call streams it again from the start."""
+    """A re-readable corpus: every `blocks()` call streams it again from the start.
+
+    `Corpus(source, tokenizer)` is the corpus of either kind: TextFiles for a path or a
+    list of paths, TokenLists for a re-iterable of token lists."""
+
+    tokenizer: str
+    token_records: bool           # blocks() gives token records (token lists) rather than text
+
+    def __new__(cls, source: Source = None, tokenizer: str = "whitespace"):
+        if cls is Corpus:
+            cls = _kind_of(source)
+        return super().__new__(cls)
 
     def __init__(self, source: Source, tokenizer: str = "whitespace"):
         if tokenizer not in ("whitespace", "regex"):
             raise ValueError(f"tokenizer must be 'whitespace' (word2vec.c) or 'regex' (the tutorial's), "
                              f"got {tokenizer!r}")
         self.tokenizer = tokenizer
-        self.paths: Optional[List[str]] = None    # the files read (a stream's copy stands in for it)
-        self.sentences = None
-        if isinstance(source, (str, os.PathLike)):
-            self.paths = _expand(os.fspath(source))
-        elif isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
-            self.paths = [p for s in source for p in _expand(os.fspath(s))]
-        elif isinstance(source, Iterable):
-            if iter(source) is source:
-                raise CorpusError("corpus: a one-shot iterator cannot be read more than once (the vocabulary "
-                                  "scan and every epoch read it again); pass a list or a re-iterable object")
-            self.sentences = source
-        else:
-            raise CorpusError(f"corpus must be a path, a list of paths or an iterable of token lists, "
-                              f"got {type(source).__name__}")
-
-    def __repr__(self):
-        what = [_shown(p) for p in self.paths] if self.paths is not None else type(self.sentences).__name__
-        return f"Corpus({what!r}, tokenizer={self.tokenizer!r})"
-
-    @property
-    def token_records(self) -> bool:
-        """Whether blocks() gives token records (token lists) rather than text."""
-        return self.sentences is not None
 
     @property
     def total_bytes(self) -> Optional[int]:
         """Size on disk of the corpus files (None for an in-memory corpus)."""
-        return None if self.paths is None else sum(os.path.getsize(p) for p in self.paths)
+        return None
 
     def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
         """The corpus as bytes, in blocks of about block_bytes: text, or token records
-        for token lists (see token_records). Files follow one another as separate
-        sentences."""
-        if self.sentences is not None:
-            yield from _token_record_blocks(self.sentences, block_bytes, self.tokenizer)
-            return
+        for token lists (see token_records)."""
+        raise NotImplementedError
+
+    def ranges(self, parts: int) -> List[Tuple[str, int, int]]:
+        """Byte ranges (path, start, end) that split the corpus into about `parts` pieces
+        for parallel counting, or [] when it cannot be split."""
+        return []
+
+
+def _kind_of(source) -> type:
+    if isinstance(source, (str, os.PathLike)) or \
+            isinstance(source, (list, tuple)) and source and all(isinstance(s, (str, os.PathLike)) for s in source):
+        return TextFiles
+    if isinstance(source, Iterable):
+        return TokenLists
+    raise CorpusError(f"corpus must be a path, a list of paths or an iterable of token lists, "
+                      f"got {type(source).__name__}")
+
+
+class TextFiles(Corpus):
+    """Text files (plain or compressed; a directory's files; a stream's copy), read in
+    blocks. Files follow one another as separate sentences."""
+
+    token_records = False
+
+    def __init__(self, source: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]],
+                 tokenizer: str = "whitespace"):
+        super().__init__(source, tokenizer)
+        sources = [source] if isinstance(source, (str, os.PathLike)) else source
+        self.paths: List[str] = [p for s in sources for p in _expand(os.fspath(s))]
+
+    def __repr__(self):
+        return f"Corpus({[_shown(p) for p in self.paths]!r}, tokenizer={self.tokenizer!r})"
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(os.path.getsize(p) for p in self.paths)
+
+    def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
         for path in self.paths:
             blocks = _file_blocks(path, block_bytes)
             if self.tokenizer == "regex":
@@ -139,18 +154,35 @@ class Corpus:
             yield b"\n"
 
     def ranges(self, parts: int) -> List[Tuple[str, int, int]]:
-        """Byte ranges (path, start, end) that split the plain-text files into about
-        `parts` pieces for parallel counting, or [] when the corpus cannot be split
-        (compressed files, an in-memory corpus, the regex tokeniser)."""
-        if self.paths is None or self.tokenizer != "whitespace" or any(_is_compressed(p) for p in self.paths):
+        """[] for compressed files or the regex tokeniser (see Corpus.ranges)."""
+        if self.tokenizer != "whitespace" or any(_is_compressed(p) for p in self.paths):
             return []
-        total = sum(os.path.getsize(p) for p in self.paths)
-        step = max(1, -(-total // max(parts, 1)))
+        step = max(1, -(-self.total_bytes // max(parts, 1)))
         out = []
         for path in self.paths:
             size = os.path.getsize(path)
             out.extend((path, s, min(size, s + step)) for s in range(0, size, step))
         return out
+
+
+class TokenLists(Corpus):
+    """Sentences given as token lists (a re-iterable: a list, or an object whose
+    __iter__ starts over), read as blocks of token records."""
+
+    token_records = True
+
+    def __init__(self, source: Iterable[Sequence], tokenizer: str = "whitespace"):
+        super().__init__(source, tokenizer)
+        if iter(source) is source:
+            raise CorpusError("corpus: a one-shot iterator cannot be read more than once (the vocabulary "
+                              "scan and every epoch read it again); pass a list or a re-iterable object")
+        self.sentences = source
+
+    def __repr__(self):
+        return f"Corpus({type(self.sentences).__name__!r}, tokenizer={self.tokenizer!r})"
+
+    def blocks(self, block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+        yield from _token_record_blocks(self.sentences, block_bytes, self.tokenizer)
 
 
 def _expand(path: str) -> List[str]:
@@ -221,7 +253,7 @@ def _seek_past_word(f) -> None:
 
 # ---- streams: pipes, FIFOs, devices ----------------------------------------------------
 
-COPY_CHUNK_BYTES = 1 << 20
+COPY_PIECE_BYTES = 1 << 20
 _STREAM_COPIES: Dict[Tuple[int, int], "_StreamCopy"] = {}   # (st_dev, st_ino) of a stream -> its copy
 _SHOWN_AS: Dict[str, str] = {}                               # a copy's path -> the stream's path
 
@@ -300,18 +332,18 @@ def _copy_into(stream, fd: int, path: str, kind: str, directory: str) -> None:
     copied = 0
     while True:
         try:
-            chunk = stream.read(COPY_CHUNK_BYTES)
+            piece = stream.read(COPY_PIECE_BYTES)
         except OSError as e:
             raise CorpusError(f"corpus {path!r} could not be read: {e}") from e
-        if not chunk:
+        if not piece:
             return
         try:
-            _write_all(fd, chunk)
+            _write_all(fd, piece)
         except OSError as e:
             raise CorpusError(f"corpus {path!r}: copying the {kind} into {directory} failed after "
                               f"{copied / 1e6:.1f} MB: {e}; set TMPDIR to a directory with room for the whole "
                               "corpus, or write the corpus to a file and train on that") from e
-        copied += len(chunk)
+        copied += len(piece)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -1,46 +1,35 @@
-"""Data-parallel training on torch.distributed: several processes (and GPUs), one model.
+"""Data-parallel training on torch.distributed: one process per rank (and GPU), one model.
 
     torchrun --nproc-per-node 2 -m w2v_ext train corpus.txt -o vectors.bin --sync-words 1000000
 
-Each rank (process) holds a full copy of both weight tables and trains Hogwild on its own
-shard of the corpus (shard.py); every `sync_words` words of its own the ranks all-reduce
-the tables and average them, and again at the end of every epoch, so all ranks end with
-identical weights. This is the periodic model averaging of multi-GPU word2vec systems.
+DataParallel is a world of N ranks (see world.py) and holds the collectives the trainer
+needs; the epoch loop itself is epochs.py's, the same as for one process.
 
-- The vocabulary: each rank counts its shard; the counts are gathered
-  (all_gather_object) and summed, and every rank builds the same Vocabulary from them
-  (min_count and max_final_vocab applied after summing: the vocabulary of one process).
-  With max_vocab_size, each rank prunes its own count as word2vec.c does, so a word
-  pruned on one rank loses those counts; the merged table holds up to
-  world x max_vocab_size words before min_count.
-- Random draws: rank r keys its draws with its own seed (rank 0 keeps the settings'),
-  by its rank-local positions.
-- The learning rate: averaging R replicas divides every update by R, so each rank
-  trains at alpha x R (Settings.dist_alpha_scale changes the factor; without it, 2
-  ranks train like one process at alpha / 2). The schedule follows the global
-  progress: the words trained by all ranks at the last sync (all-reduced with the
-  weights) plus world x this rank's words since.
-- Syncs: a sync all-reduces a small status vector (still training, Ctrl-C, failure,
-  words, loss), then the tables (SUM, divided by the world size; the padded tables are
-  shared with torch, zero-copy on the CPU). A rank that reaches the end of its shard
-  keeps joining syncs until every rank has: the sync where none is still training is the
-  epoch's final average.
+- Each rank holds a full copy of both tables and trains Hogwild on its own shard of the
+  corpus (shard.py); syncs average the tables (periodic model averaging).
+- The vocabulary: each rank counts its shard; the counts are gathered (all_gather_object)
+  and summed, and every rank builds the same Vocabulary from them (min_count and
+  max_final_vocab applied after summing: the vocabulary of one process). With
+  max_vocab_size, each rank prunes its own count as word2vec.c does, so a word pruned on
+  one rank loses those counts there.
+- Random draws: rank r keys its draws with its own seed (rank 0 keeps the settings').
+- The learning rate: averaging R replicas divides every update by R, so each rank trains
+  at alpha x R (Settings.dist_alpha_scale changes the factor).
+- A sync all-reduces a status vector (still training, stop asked, failure, words, corpus
+  words, loss, loss terms, kept words), then the tables (SUM, divided by the world size;
+  the padded tables are shared with torch, zero-copy on the CPU).
 - Failures: a rank whose reading or training raises tells the others at their next sync
   (or at the vocabulary gather), and every rank raises DistributedError("rank 1 failed:
   ..."). A rank that dies or hangs is caught by gloo/NCCL (connection closed) or by the
-  collective timeout (`timeout`, the CLI's --dist-timeout): the others raise
-  DistributedError and exit, and torchrun stops the job.
-- Ctrl-C (SIGINT to every rank, from the terminal and from torchrun): each rank notes it
-  and the ranks stop together at the next sync, after averaging; rank 0's CLI then writes
-  what was trained. Further Ctrl-Cs do not interrupt a collective (a rank stuck there
-  ends at the timeout, or when torchrun kills it after its shutdown timeout).
-- Only rank 0 prints progress (the global words/s) and writes files.
+  collective timeout (`timeout`, the CLI's --dist-timeout).
+- Ctrl-C (SIGINT to every rank): the ranks stop together at the next sync, after
+  averaging. Further Ctrl-Cs do not interrupt a collective (a rank stuck there ends at
+  the timeout, or when torchrun kills it).
 
 The process group is started from torchrun's environment (RANK, WORLD_SIZE,
 MASTER_ADDR, MASTER_PORT, LOCAL_RANK) with gloo for the CPU trainer and NCCL for the GPU
-trainer (rank r on cuda:LOCAL_RANK; that path is untested: no GPU machine was available
-when it was written). A process group the caller already started is used as it is.
-Importing this module does not import torch; starting a run does.
+trainer (rank r on cuda:LOCAL_RANK). A process group the caller already started is used
+as it is. Importing this module does not import torch; starting a run does.
 """
 from __future__ import annotations
 
@@ -52,7 +41,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from .corpus import Corpus, CorpusError
+from .corpus import Corpus
 from .shard import CorpusShard
 from .vocab import Vocabulary, count_words, counted_words, merge_counted
 
@@ -103,7 +92,9 @@ def _describe(error: BaseException) -> str:
 
 
 class DataParallel:
-    """One rank's side of a data-parallel run: its shard, the collectives, the syncs."""
+    """One rank's side of a data-parallel run: a world of `size` ranks (see world.py)."""
+
+    stops_together = True   # a stop waits for the next sync: every rank stops there
 
     def __init__(self, device: str = "cpu", timeout: float = DEFAULT_TIMEOUT):
         try:
@@ -119,46 +110,46 @@ class DataParallel:
         self.torch, self.dist, self.timeout = torch, dist, float(timeout)
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         self.local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-        cuda = device != "cpu"
-        if cuda and device != "cuda":
-            raise ValueError(f"device={device!r}: in distributed training each rank uses cuda:LOCAL_RANK; "
-                             f"pass device='cuda'")
+        cuda = device != "cpu"   # 'cuda' (Settings.validate refuses 'cuda:N' here): rank r on cuda:LOCAL_RANK
         self.owns_group = not dist.is_initialized()
         if self.owns_group:
             missing = [name for name in ENVIRONMENT if name not in os.environ]
             if missing:
                 raise RuntimeError(f"distributed training: {', '.join(missing)} not set; launch with torchrun, "
                                    f"e.g. torchrun --nproc-per-node 2 -m w2v_ext train ...")
-            if cuda:  # untested: no GPU machine was available
+            if cuda:
                 torch.cuda.set_device(self.local_rank)
             dist.init_process_group("nccl" if cuda else "gloo", timeout=datetime.timedelta(seconds=self.timeout))
         self.backend = str(dist.get_backend())
-        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+        self.rank, self.size = dist.get_rank(), dist.get_world_size()
         self.tensor_device = torch.device(f"cuda:{self.local_rank}") if self.backend == "nccl" else None
         self.device_index = self.local_rank if cuda else None
         self.syncs, self.sync_seconds, self.sync_bytes = 0, 0.0, 0   # weight averages so far, their time and size
 
     def __repr__(self):
-        return f"DataParallel(rank {self.rank} of {self.world}, {self.backend})"
+        return f"DataParallel(rank {self.rank} of {self.size}, {self.backend})"
 
-    # ---- per-rank settings --------------------------------------------------------
+    # ---- this rank's share ------------------------------------------------------
     def shard(self, corpus: Corpus) -> CorpusShard:
-        return CorpusShard(corpus, self.rank, self.world)
+        return CorpusShard(corpus, self.rank, self.size)
 
-    def default_threads(self) -> int:
-        """threads=0 in a distributed run: this machine's cores shared by its ranks."""
-        return max(1, (os.cpu_count() or 1) // max(1, self.local_world))
+    def threads(self, settings) -> int:
+        """settings.threads, or this machine's cores shared by its ranks for 0."""
+        return settings.threads or max(1, (os.cpu_count() or 1) // max(1, self.local_world))
 
     def rank_alpha(self, settings) -> float:
         """Each rank's starting learning rate: alpha x dist_alpha_scale (default: the
         world size). Averaging R replicas divides every update by R; scaling alpha by R
         keeps the averaged model's step per word that of one process."""
-        scale = self.world if settings.dist_alpha_scale is None else settings.dist_alpha_scale
+        scale = self.size if settings.dist_alpha_scale is None else settings.dist_alpha_scale
         return settings.start_alpha * float(scale)
 
     def rank_seed(self, seed: int) -> int:
         """This rank's seed for the kernels' random draws (rank 0 keeps `seed`)."""
         return (int(seed) + self.rank * 0x9E3779B97F4A7C15) % (1 << 64)
+
+    def sync_words(self, settings) -> int:
+        return settings.sync_words
 
     # ---- collectives ------------------------------------------------------------
     def _collective(self, what: str, call: Callable):
@@ -185,7 +176,7 @@ class DataParallel:
             payload = (True, compute())
         except Exception as e:
             own, payload = e, (False, _describe(e))
-        out: list = [None] * self.world
+        out: list = [None] * self.size
         self._collective(what, lambda: self.dist.all_gather_object(out, payload))
         failed = [f"rank {r} failed: {p[1]}" for r, p in enumerate(out) if not p[0]]
         if failed:
@@ -214,22 +205,25 @@ class DataParallel:
             if self.tensor_device is not None:
                 self.torch.from_numpy(table).copy_(x)
 
-    def sync(self, tables: Sequence[np.ndarray], status: np.ndarray) -> np.ndarray:
-        """All-reduce the status vector, then average the tables in place. Returns the
-        summed status; raises DistributedError if a rank reported a failure."""
+    def sync(self, status: np.ndarray, backend) -> np.ndarray:
+        """All-reduce the status vector, then average the backend's tables in place.
+        Returns the summed status; raises DistributedError if a rank reported a failure."""
         start = time.perf_counter()
+        backend.pull()
         summed = self._tensor(np.asarray(status, dtype=np.float64).copy())
         self._collective("a sync", lambda: self.dist.all_reduce(summed))
         total = summed.cpu().numpy()
         if total[FAILED] > 0:
             self.gather(lambda: None, "the failure report")
             raise DistributedError("a rank failed without a message")  # not reached: gather raises
+        tables = backend.tables
         for table in tables:
             x = self._tensor(table)
             self._collective("a weight average", lambda: self.dist.all_reduce(x))
-            x.div_(self.world)
+            x.div_(self.size)
             if self.tensor_device is not None:
                 self.torch.from_numpy(table).copy_(x)
+        backend.push()
         self.syncs += 1
         self.sync_seconds += time.perf_counter() - start
         self.sync_bytes = sum(table.nbytes for table in tables)
@@ -249,110 +243,3 @@ class DataParallel:
         def report():
             raise error
         self.gather(report, "the failure report")
-
-
-def _sentence_pieces(ends: np.ndarray, first: int, every: int):
-    """(lo, hi) sentence ranges of a block: the first ends at the first sentence end at or
-    past `first` words, the next ones every `every` words (a sync after each)."""
-    lo, need = 0, first
-    while lo < len(ends):
-        offset = int(ends[lo - 1]) if lo else 0
-        hi = min(len(ends), int(np.searchsorted(ends, offset + need, side="left")) + 1)
-        yield lo, hi
-        lo, need = hi, every
-
-
-def train_epoch(model, dp: DataParallel, corpus: CorpusShard, backend, epoch: int, per_epoch: int, epochs: int,
-                report, session: dict, t0: float, interrupt, block_hooks=()) -> dict:
-    """One epoch of this rank's shard, synced with the other ranks (Word2Vec.train's
-    distributed path). The model's position is the global one, updated at every sync."""
-    from .trainer import _EncodedBlocks, _drop_trained
-
-    s, world = model.settings, dp.world
-    start = model.epoch_position          # global words of this epoch trained before (a resumed run)
-    skip = start // world                 # about this rank's share of them
-    base = epoch * per_epoch
-    mine = np.zeros(STATUS_SIZE)          # this rank's sums for the epoch
-    synced = np.zeros(STATUS_SIZE)        # every rank's, at the last sync
-    state = {"since": 0, "since_corpus": 0}
-    epoch_start = time.perf_counter()
-    tables = (model.input_table, model.output_table)
-
-    def sync(active: bool) -> np.ndarray:
-        status = mine.copy()
-        status[ACTIVE], status[STOP] = float(active), float(interrupt.pending)
-        backend.pull()
-        synced[:] = dp.sync(tables, status)
-        backend.push()
-        state["since"] = state["since_corpus"] = 0
-        model.epoch_position = start + int(synced[WORDS])
-        model.words_done = base + min(model.epoch_position, per_epoch)
-        if synced[STOP]:
-            _add_session(session, synced)
-            raise interrupt.take()
-        return synced
-
-    def global_done() -> float:   # global words of the schedule, estimated between syncs
-        return base + min(start + synced[WORDS] + world * state["since"], per_epoch)
-
-    position = 0  # rank-local, in vocabulary words of the shard
-    with _EncodedBlocks(corpus, model.vocab.native_index, s.max_sentence_length, backend.block_bytes,
-                        backend.encode_threads) as blocks:
-        try:
-            for ids, ends, corpus_words in blocks:
-                block_start = time.perf_counter()
-                mine[CORPUS_WORDS] += corpus_words
-                state["since_corpus"] += corpus_words
-                if position + len(ids) <= skip or len(ids) == 0:
-                    position += len(ids)
-                    continue
-                ids, ends, position = _drop_trained(ids, ends, position, skip)
-                block_loss, block_terms = 0.0, 0
-                for lo, hi in _sentence_pieces(ends, s.sync_words - state["since"], s.sync_words):
-                    a, b = (int(ends[lo - 1]) if lo else 0), int(ends[hi - 1])
-                    # the kernel's schedule in units of world words: its in-chunk progress counts x world
-                    r = backend.train_block(ids[a:b], ends[lo:hi] - a, epoch, position,
-                                            global_done() / world, model.words_planned / world)
-                    position += b - a
-                    state["since"] += b - a
-                    mine[WORDS] += b - a
-                    mine[LOSS] += r["loss"]
-                    mine[TERMS] += r["loss_terms"]
-                    mine[KEPT] += r["words_kept"]
-                    block_loss += r["loss"]
-                    block_terms += r["loss_terms"]
-                    if state["since"] >= s.sync_words:
-                        sync(True)
-                    recent = r["loss"] / r["loss_terms"] if r["loss_terms"] else None
-                    report.update(global_done(), session["corpus_words"] + synced[CORPUS_WORDS]
-                                  + world * state["since_corpus"], r["alpha"], recent, epoch + 1, epochs)
-                if block_hooks:
-                    now = time.perf_counter()
-                    done = global_done()
-                    record = {"epoch": epoch + 1, "position": done / max(per_epoch, 1),
-                              "progress": done / max(model.words_planned, 1), "words": len(ids),
-                              "corpus_words": corpus_words, "seconds": now - t0,
-                              "words_per_s": world * corpus_words / (now - block_start) if now > block_start else 0.0,
-                              "alpha": r["alpha"], "loss": block_loss / block_terms if block_terms else None}
-                    for hook in block_hooks:
-                        hook(model, record)
-        except (KeyboardInterrupt, DistributedError):
-            raise
-        except Exception as e:   # reading, encoding or training failed here: every rank stops
-            dp.fail(e)
-            raise
-    while sync(False)[ACTIVE] > 0:   # until every rank is through its shard: the epoch's last average
-        pass
-    if start + synced[WORDS] == 0:
-        raise CorpusError(f"corpus {corpus.corpus!r} has no words of the vocabulary to train on")
-    _add_session(session, synced)
-    return {"epoch": epoch + 1, "words": int(start + synced[WORDS]), "words_kept": int(synced[KEPT]),
-            "seconds": time.perf_counter() - epoch_start,
-            "loss": synced[LOSS] / synced[TERMS] if synced[TERMS] else None}
-
-
-def _add_session(session: dict, synced: np.ndarray) -> None:
-    session["words"] += int(synced[WORDS])
-    session["corpus_words"] += int(synced[CORPUS_WORDS])
-    session["loss_sum"] += float(synced[LOSS])
-    session["loss_terms"] += int(synced[TERMS])

@@ -60,9 +60,9 @@ class DeferredInterrupt:
     raises Interrupted once the block in progress is trained and counted; a second
     signal raises at once.
 
-    Python runs a signal handler only between bytecodes: without this, Ctrl-C during
-    the native call surfaced right after it returned, before the trainer recorded the
-    position, so a saved and resumed model trained that block twice. Installed only in
+    Python runs a signal handler only between bytecodes: a Ctrl-C raised as the native
+    call returns would stop the trainer before it records the position, and a saved and
+    resumed model would train that block twice. Installed only in
     the main thread, over Python's default SIGINT handler and over SIGTERM/SIGHUP
     handlers that raise (see terminations_interrupt); a handler of the caller's is
     kept. With escalate=False (distributed runs) only Ctrl-C is held back and a second

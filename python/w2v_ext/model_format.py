@@ -28,13 +28,15 @@ from typing import Dict, NoReturn, Optional
 import numpy as np
 
 from .atomic_file import atomic_write
+from .compression import without_suffix
+from .position import TrainingPosition
+from .settings import Settings
 from .vocab import ENCODING, ERRORS, Vocabulary
 from .word2vec_format import nonfinite_rows, os_error_naming
 
 FORMAT = "w2v_ext.model"
 VERSION = 1
 ARRAYS = ("input", "output", "counts", "words", "word_offsets", "meta")
-POSITIONS = ("words_done", "words_planned", "epochs_planned", "epochs_done", "epoch_position")
 # what a damaged zip container or .npy header raises while being decoded
 _CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, NotImplementedError, RuntimeError,
             struct.error, OverflowError)
@@ -49,12 +51,7 @@ def kind_of(path, binary: Optional[bool] = None) -> str:
     (a .gz/.bz2/.xz suffix after it, which compresses the word2vec formats, is skipped)."""
     if binary is not None:
         return "binary" if binary else "text"
-    name = os.fspath(path).lower()
-    for suffix in (".gz", ".bz2", ".xz"):
-        if name.endswith(suffix):
-            name = name[:-len(suffix)]
-            break
-    ext = os.path.splitext(name)[1]
+    ext = os.path.splitext(without_suffix(os.fspath(path)))[1].lower()
     if ext == ".bin":
         return "binary"
     if ext in (".txt", ".vec"):
@@ -67,10 +64,7 @@ def save_model(path, model) -> None:
     words = [w.encode(ENCODING, ERRORS) for w in model.vocab.words]
     offsets = np.cumsum([0] + [len(w) for w in words], dtype=np.int64)
     meta = {"format": FORMAT, "version": VERSION, "settings": dataclasses.asdict(model.settings),
-            "words_done": int(model.words_done), "words_planned": int(model.words_planned),
-            "epochs_planned": int(getattr(model, "epochs_planned", model.settings.epochs)),
-            "epochs_done": int(model.epochs_done), "epoch_position": int(model.epoch_position),
-            "history": model.history}
+            **model.position.as_dict(), "history": model.history}
     with atomic_write(path) as f:
         np.savez(f, input=model.input, output=model.output, counts=model.vocab.counts,
                  words=np.frombuffer(b"".join(words), dtype=np.uint8), word_offsets=offsets,
@@ -193,7 +187,6 @@ def _vocabulary(arrays: Dict[str, np.ndarray], name) -> Vocabulary:
 
 def _new_model(cls, meta: dict, name, progress: bool):
     """cls built with the file's settings (each known, of its default's kind, and valid)."""
-    from .trainer import Settings
     settings = meta.get("settings")
     if not isinstance(settings, dict):
         raise ModelFileError(f"{name}: 'settings' must be a JSON object, got {type(settings).__name__}")
@@ -242,26 +235,8 @@ def _set_weights(model, vocab: Vocabulary, arrays: Dict[str, np.ndarray], name) 
 
 
 def _set_position(model, meta: dict, name) -> None:
-    """The training position: integers >= 0 that agree with each other and the vocabulary.
-    Files written before epochs_done / epoch_position were stored derive them."""
-    required = POSITIONS if "epochs_done" in meta or "epoch_position" in meta else POSITIONS[:3]
-    for key in required:
-        value = meta.get(key)
-        if not _is_int(value) or value < 0:
-            raise ModelFileError(f"{name}: '{key}' must be an integer >= 0, got {value!r}")
-    words_done, words_planned, epochs_planned = (meta[key] for key in POSITIONS[:3])
-    if words_planned != epochs_planned * model.vocab.total:
-        raise ModelFileError(f"{name}: 'words_planned' ({words_planned}) must be 'epochs_planned' "
-                             f"({epochs_planned}) x the {model.vocab.total} words of the vocabulary's counts")
-    if words_done > words_planned:
-        raise ModelFileError(f"{name}: 'words_done' ({words_done}) exceeds 'words_planned' ({words_planned})")
-    if "epochs_done" in meta:
-        epochs_done, epoch_position = meta["epochs_done"], meta["epoch_position"]
-    else:
-        per_epoch = max(model.vocab.total, 1)
-        epochs_done = min(words_done // per_epoch, epochs_planned)
-        epoch_position = words_done - epochs_done * per_epoch
-    if epochs_done > epochs_planned:
-        raise ModelFileError(f"{name}: 'epochs_done' ({epochs_done}) exceeds 'epochs_planned' ({epochs_planned})")
-    model.words_done, model.words_planned, model.epochs_planned = words_done, words_planned, epochs_planned
-    model.epochs_done, model.epoch_position = epochs_done, epoch_position
+    """The training position (see TrainingPosition.from_dict for what is checked)."""
+    try:
+        model.position = TrainingPosition.from_dict(meta, model.vocab.total)
+    except ValueError as e:
+        raise ModelFileError(f"{name}: {e}") from None

@@ -21,28 +21,28 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, List, Tuple
 
-from .corpus import BLOCK_BYTES, Corpus, batched, read_range
+from .corpus import BLOCK_BYTES, Corpus, TokenLists, batched, read_range
 
 PIECE_BYTES = 16 << 20   # plain files: byte ranges of about this size, dealt out to the ranks in turn
 UNIT_BYTES = 1 << 20     # other corpora: units of the decoded stream dealt out in turn
 
 
 class CorpusShard:
-    """Rank `rank`'s share of `corpus` among `world` ranks."""
+    """Rank `rank`'s share of `corpus` among `size` ranks."""
 
-    def __init__(self, corpus: Corpus, rank: int, world: int):
-        if not 0 <= rank < world:
-            raise ValueError(f"rank must be in [0, {world}), got {rank}")
-        self.corpus, self.rank, self.world = corpus, rank, world
+    def __init__(self, corpus: Corpus, rank: int, size: int):
+        if not 0 <= rank < size:
+            raise ValueError(f"rank must be in [0, {size}), got {rank}")
+        self.corpus, self.rank, self.size = corpus, rank, size
         self.tokenizer = corpus.tokenizer
         self.token_records = corpus.token_records
         total = corpus.total_bytes or 0
-        ranges = corpus.ranges(world * max(1, -(-total // (world * PIECE_BYTES))))
-        self._ranges = ranges[rank::world] if ranges else None
-        self.kind = "byte ranges" if ranges else ("sentences" if corpus.sentences is not None else "stream units")
+        ranges = corpus.ranges(size * max(1, -(-total // (size * PIECE_BYTES))))
+        self._ranges = ranges[rank::size] if ranges else None
+        self.kind = "byte ranges" if ranges else ("sentences" if corpus.token_records else "stream units")
 
     def __repr__(self):
-        return f"CorpusShard({self.corpus!r}, rank={self.rank}, world={self.world}, by {self.kind})"
+        return f"CorpusShard({self.corpus!r}, rank={self.rank} of {self.size}, by {self.kind})"
 
     def ranges(self, parts: int = 1) -> List[Tuple[str, int, int]]:
         """This shard's byte ranges (for counting them in parallel), or [] when the
@@ -55,11 +55,11 @@ class CorpusShard:
             for path, start, end in self._ranges:
                 yield from read_range(path, start, end, block_bytes)
                 yield b"\n"   # a range ends its sentence (and its last word)
-        elif self.corpus.sentences is not None:
-            yield from Corpus(_EveryNth(self.corpus.sentences, self.rank, self.world),
-                              tokenizer=self.tokenizer).blocks(block_bytes)
+        elif self.corpus.token_records:
+            yield from TokenLists(_EveryNth(self.corpus.sentences, self.rank, self.size),
+                                  tokenizer=self.tokenizer).blocks(block_bytes)
         else:
-            yield from batched(_every_nth(_word_units(self.corpus.blocks(UNIT_BYTES)), self.rank, self.world),
+            yield from batched(_every_nth(_word_units(self.corpus.blocks(UNIT_BYTES)), self.rank, self.size),
                                 block_bytes)
 
 

@@ -12,117 +12,35 @@ starting at zero and input weights uniform in +-0.5/dim, and a learning rate fal
 linearly from alpha to alpha * 1e-4 over all epochs (to min_alpha, gensim's option,
 when given). gensim 4 departs from it twice: its input weights start in +-1/dim
 (`init_range=1.0` here), and its corpus_file mode with W workers ends the rate at
-alpha - (alpha - min_alpha) / W (`min_alpha` here); in one epoch of CBOW those two
-are worth ~3.5 points of analogy accuracy (bench/results/cbow_init_schedule-20261125.md).
-Skip-gram shares one draw of
+alpha - (alpha - min_alpha) / W (`min_alpha` here). Skip-gram shares one draw of
 negatives across a centre word's window and updates the window as one small matrix
 product (pWord2Vec's HogBatch); `shared_negatives=False` gives word2vec.c's per-pair
 negatives. Threads update the weights without locks (Hogwild). With one thread and a
 fixed seed the vectors are identical from run to run, and do not depend on how the
-corpus is split into blocks. Never imports torch, unless distributed training is
-asked for (`distributed=True`, or a torchrun launch; see w2v_ext.distributed).
+corpus is split into blocks.
+
+The corpus goes from here to the vocabulary (vocab.py, counted in native code) and to
+the epoch loop (epochs.py), which reads it as encoded blocks (reader.py) and trains
+them on a backend (train_backends.py). Never imports torch, unless distributed training
+is asked for (`distributed=True`, or a torchrun launch; see w2v_ext.distributed).
 """
 from __future__ import annotations
 
-import dataclasses
-import os
-import queue
-import threading
 import time
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from . import _native, memory, sampling, train_backends
-from . import distributed as _distributed
-from .corpus import BLOCK_BYTES, Corpus, CorpusError
-from .interrupts import DeferredInterrupt
+from . import distributed, memory, model_format, sampling, train_backends
+from .corpus import BLOCK_BYTES, Corpus
+from .divergence import check_weights
+from .epochs import Training
+from .position import TrainingPosition
 from .progress import Progress
-from .vocab import Vocabulary, build_vocabulary
-
-ARCHITECTURES = {"sg": 0, "cbow": 1}
-_INT32_MAX, _INT64_MAX, _UINT64_MAX = 2**31 - 1, 2**63 - 1, 2**64 - 1
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
-LOSS_EVERY = 64  # the loss shown in progress is measured on every 64th centre word
-
-
-@dataclasses.dataclass
-class Settings:
-    """Training settings; names follow word2vec.c's flags where there is one."""
-    model: str = "sg"                  # -cbow 0 / 1
-    dim: int = 100                     # -size
-    window: int = 5                    # -window
-    negative: int = 5                  # -negative
-    sample: float = 1e-3               # -sample
-    min_count: int = 5                 # -min-count
-    epochs: int = 1                    # -iter
-    alpha: Optional[float] = None      # -alpha (None: 0.025 for sg, 0.05 for cbow)
-    min_alpha: Optional[float] = None  # the rate the linear decay ends at (None: word2vec.c's, alpha * 1e-4)
-    init_range: float = 0.5            # input weights start uniform in +-init_range/dim (gensim 4: 1.0)
-    threads: int = 0                   # -threads (0: every core)
-    seed: int = 1
-    max_vocab_size: Optional[int] = None   # words held while counting (word2vec.c's pruning); None: no limit
-    max_final_vocab: Optional[int] = None  # keep only the most frequent words
-    cbow_mean: bool = True             # -cbow with h = mean (True) or sum of the context vectors
-    shared_negatives: bool = True      # skip-gram: negatives shared across a window (HogBatch)
-    max_sentence_length: int = 1000    # word2vec.c's MAX_SENTENCE_LENGTH
-    tokenizer: str = "whitespace"      # or "regex": the tutorial's lower-case \b\w+\b|[,.!?]
-    device: str = "cpu"                # "cpu", or "cuda" / "cuda:N" for the GPU trainer
-    sync_words: int = 1_000_000        # distributed training: words each rank trains between weight averages
-    dist_alpha_scale: Optional[float] = None  # distributed: each rank's alpha = alpha x this (None: the world size)
-
-    def validate(self) -> None:
-        """Raise ValueError naming the first setting out of range (integers are bounded
-        by the native types they go to)."""
-        for name, choices in (("model", tuple(ARCHITECTURES)), ("tokenizer", ("whitespace", "regex"))):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be {' or '.join(map(repr, choices))}, got {getattr(self, name)!r}")
-        for name in ("dim", "window", "epochs", "max_sentence_length"):
-            _check_int(name, getattr(self, name), 1, _INT32_MAX)
-        _check_int("negative", self.negative, 1, _INT32_MAX, " (negative sampling needs at least one noise word)")
-        for name in ("min_count", "sync_words"):
-            _check_int(name, getattr(self, name), 1, _INT64_MAX)
-        for name in ("max_vocab_size", "max_final_vocab"):
-            if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 1, _INT64_MAX, " or None")
-        if isinstance(self.threads, (int, np.integer)) and self.threads < 0:
-            raise ValueError(f"threads must be >= 0 (0: every core), got {self.threads!r}")
-        _check_int("threads", self.threads, 0, _INT32_MAX, " (0: every core)")
-        _check_int("seed", self.seed, 0, _UINT64_MAX)
-        if isinstance(self.sample, bool) or not isinstance(self.sample, (int, float)) or \
-                not 0 <= self.sample < float("inf"):
-            raise ValueError(f"sample must be >= 0 and finite (0 turns subsampling off), got {self.sample!r}")
-        for name in ("alpha", "min_alpha", "dist_alpha_scale", "init_range"):
-            value = getattr(self, name)
-            if value is None and name != "init_range":   # None: the default schedule / scale
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= _FLOAT32_MAX:
-                raise ValueError(f"{name} must be > 0 and finite, got {value!r}")
-        if self.min_alpha is not None and self.min_alpha > self.start_alpha:
-            raise ValueError(f"min_alpha must not exceed alpha ({self.start_alpha}), got {self.min_alpha!r}")
-        for name in ("cbow_mean", "shared_negatives"):
-            if getattr(self, name) not in (True, False) or not isinstance(getattr(self, name), (bool, int, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if not isinstance(self.device, str):
-            raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
-        train_backends.parse_device(self.device)
-
-    @property
-    def start_alpha(self) -> float:
-        """The learning rate at the start: alpha, or the model's default."""
-        return float(self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.model])
-
-    @property
-    def thread_count(self) -> int:
-        """Worker threads: threads, or every core for 0."""
-        return int(self.threads or os.cpu_count() or 1)
-
-
-def _check_int(name: str, value, low: int, high: int, hint: str = "") -> None:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        what = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ValueError(f"{name} must be {what}{hint}, at most {high}, got {value!r}")
+from .settings import Settings
+from .vectors import KeyedVectors
+from .vocab import Vocabulary
+from .world import LocalWorld
 
 
 class Word2Vec:
@@ -132,7 +50,7 @@ class Word2Vec:
     build_vocab() and train(). A corpus is a path (text, .gz/.bz2/.xz, or a directory),
     a list of paths, or a re-iterable of token lists. `settings` are the fields of
     :class:`Settings`. `callbacks` are called after every epoch and `block_callbacks`
-    after every block of about 8 MB of corpus text (see train()).
+    after every block of about `block_bytes` of corpus text (8 MiB; see train()).
 
     `distributed`: data-parallel training over torch.distributed, one process per rank
     (launched with torchrun; see w2v_ext.distributed): True, False, or None to follow the
@@ -141,50 +59,53 @@ class Word2Vec:
     `sync_words` words per rank; every rank ends with the same vocabulary and weights,
     only rank 0 shows progress, and save() writes only on rank 0. `dist_timeout`:
     seconds a collective waits for the other ranks before failing.
+
+    `backend_hook`: called with the backend each train() call trains on, it returns the
+    one to use instead (a seam for tests: one that records or fails its blocks).
     """
 
     def __init__(self, corpus=None, *, progress: bool = True, callbacks: Sequence[Callable] = (),
                  block_callbacks: Sequence[Callable] = (), distributed: Optional[bool] = None,
-                 dist_timeout: float = _distributed.DEFAULT_TIMEOUT, **settings):
+                 dist_timeout: float = distributed.DEFAULT_TIMEOUT, block_bytes: int = BLOCK_BYTES,
+                 backend_hook: Optional[Callable] = None, **settings):
         self.settings = Settings(**settings)
-        self.settings.validate()
+        self.settings.validate(distributed=self._distributed_wanted(distributed))
         self.distributed = distributed
         self.dist_timeout = dist_timeout
         self.rank = 0              # this process's rank in a distributed run
         self.progress = progress
         self.callbacks = list(callbacks)
         self.block_callbacks = list(block_callbacks)
+        self.block_bytes = block_bytes
+        self.backend_hook = backend_hook
         self.vocab: Optional[Vocabulary] = None
         # [V, padded] float32 tables (see padded_table); input/output are [V, dim] views
         self.input_table: Optional[np.ndarray] = None
         self.output_table: Optional[np.ndarray] = None
-        self.words_done = 0        # training position over all epochs, in vocabulary words
-        self.words_planned = 0     # epochs * vocab.total for the current schedule
-        self.epochs_planned = 0    # epochs of the current schedule
-        self.epochs_done = 0       # epochs of the current schedule finished
-        self.epoch_position = 0    # vocabulary words of the unfinished epoch trained (where a resume starts)
+        self.position = TrainingPosition()
         self.history: list = []    # one dict per finished epoch
         if corpus is not None:
             self.build_vocab(corpus)
             self.train(corpus)
 
-    # ---- vocabulary and weights -------------------------------------------------
+    # ---- the corpus and the processes it trains in ----------------------------------
     def _corpus(self, corpus) -> Corpus:
         return corpus if isinstance(corpus, Corpus) else Corpus(corpus, tokenizer=self.settings.tokenizer)
 
-    def _data_parallel(self):
-        """The distributed run's DataParallel (its process group starts on first use), or
-        None for a single process."""
-        wanted = _distributed.launched() if self.distributed is None else self.distributed
-        if not wanted:
-            return None
-        dp = _distributed.data_parallel(self.settings.device, self.dist_timeout)
-        self.rank = dp.rank
-        return dp
+    @staticmethod
+    def _distributed_wanted(wanted: Optional[bool]) -> bool:
+        return distributed.launched() if wanted is None else bool(wanted)
 
-    def _threads(self, dp) -> int:
-        return self.settings.threads or (dp.default_threads() if dp is not None else self.settings.thread_count)
+    def _world(self):
+        """A world of one, or this rank of the distributed run (its process group starts
+        on first use)."""
+        if not self._distributed_wanted(self.distributed):
+            return LocalWorld()
+        world = distributed.data_parallel(self.settings.device, self.dist_timeout)
+        self.rank = world.rank
+        return world
 
+    # ---- vocabulary and weights -------------------------------------------------
     def build_vocab(self, corpus) -> "Word2Vec":
         """Count the corpus, keep the words seen min_count times, and initialise the
         weights as word2vec.c does (input uniform in +-init_range/dim, output zero). In a
@@ -195,13 +116,8 @@ class Word2Vec:
         if corpus.total_bytes is not None:   # refuse now what would not fit after counting
             memory.check_fits(s, memory.vocabulary_low_estimate(corpus.total_bytes, s.max_final_vocab),
                               s.thread_count, words_known=False)
-        dp = self._data_parallel()
-        if dp is None:
-            vocab = build_vocabulary(corpus, s.min_count, s.max_vocab_size, s.max_final_vocab,
-                                     s.thread_count)
-        else:
-            vocab = dp.build_vocabulary(corpus, s.min_count, s.max_vocab_size, s.max_final_vocab,
-                                        self._threads(dp))
+        world = self._world()
+        vocab = world.build_vocabulary(corpus, s.min_count, s.max_vocab_size, s.max_final_vocab, world.threads(s))
         self.set_vocabulary(vocab)
         self.vocab_seconds = time.perf_counter() - t0
         return self
@@ -221,9 +137,7 @@ class Word2Vec:
         self.input_table, self.output_table = padded_table(V, s.dim), padded_table(V, s.dim)
         self.input[:] = ((rng.random((V, s.dim), dtype=np.float32) - np.float32(0.5)) / np.float32(s.dim)
                          * np.float32(2 * s.init_range))   # x 1.0 exactly at word2vec.c's 0.5
-        self.words_done = 0
-        self.words_planned = 0
-        self.epochs_planned = self.epochs_done = self.epoch_position = 0
+        self.position = TrainingPosition()
         self.history = []
 
     @property
@@ -249,7 +163,6 @@ class Word2Vec:
     @property
     def wv(self):
         """The word vectors (input weights) as KeyedVectors, sharing memory with the model."""
-        from .vectors import KeyedVectors
         self._require_vocab()
         return KeyedVectors(self.vocab.words, self.input, self.vocab.counts)
 
@@ -266,8 +179,8 @@ class Word2Vec:
         continues where it stopped, with the same learning rate and random draws;
         otherwise a new schedule of `epochs` epochs starts at alpha. Callbacks are called
         as callback(model, epoch_stats) after every epoch, block callbacks as
-        callback(model, record) after every block trained (about 8 MB of corpus text;
-        the points of a training curve, see w2v_ext.plot.plot_training_curve), with
+        callback(model, record) after every block trained (about `block_bytes` of corpus
+        text; the points of a training curve, see w2v_ext.plot.plot_training_curve), with
         record = {"epoch": 1-based epoch, "position": epochs trained so far (a float,
         e.g. 2.5 halfway through the third), "progress": fraction of the schedule done,
         "words": vocabulary words trained in the block, "corpus_words": corpus words
@@ -285,131 +198,68 @@ class Word2Vec:
         size), and Ctrl-C stops all ranks together at the next sync.
         """
         self._require_vocab()
-        s = self.settings
         corpus = self._corpus(corpus)
-        dp = self._data_parallel()
-        per_epoch = self.vocab.total
-        if self.words_planned == 0 or self.finished:
-            epochs = s.epochs if epochs is None else int(epochs)
+        world = self._world()
+        if self.position.words_planned == 0 or self.finished:
+            epochs = self.settings.epochs if epochs is None else int(epochs)
             if epochs < 1:
                 raise ValueError(f"epochs must be a positive integer, got {epochs}")
-            self.words_planned = epochs * per_epoch
-            self.words_done = 0
-            self.epochs_planned = epochs
-            self.epochs_done = self.epoch_position = 0
-        epochs = self.epochs_planned
-        train_backends.check_weights(self, "before training")
-        keep = sampling.keep_thresholds(self.vocab.counts, s.sample)
-        accept, alias = sampling.noise_table(self.vocab.counts)
-        if dp is not None:
-            dp.broadcast((self.input_table, self.output_table))   # every rank starts from rank 0's weights
-            corpus = dp.shard(corpus)
-        backend = train_backends.make_backend(
-            self, ARCHITECTURES[s.model], LOSS_EVERY, keep, accept, alias, BLOCK_BYTES, threads=self._threads(dp),
-            seed=None if dp is None else dp.rank_seed(s.seed), alpha=None if dp is None else dp.rank_alpha(s),
-            device_index=None if dp is None else dp.device_index)
-        enabled = (self.progress if progress is None else progress) and self.rank == 0
-        report = Progress(self.words_planned, enabled=enabled)
-        hooks = list(self.callbacks) + list(callbacks)
-        block_hooks = list(self.block_callbacks) + list(block_callbacks)
-        session = {"words": 0, "corpus_words": 0, "seconds": 0.0, "loss_sum": 0.0, "loss_terms": 0}
-        t0 = time.perf_counter()
+            self.position = TrainingPosition.schedule(epochs, self.vocab.total)
+        check_weights(self, "before training")
+        backend = self._backend(world)
+        shown = (self.progress if progress is None else progress) and world.rank == 0
+        report = Progress(self.position.words_planned, enabled=shown)
+        training = Training(self, world, backend, corpus, report, self.callbacks + list(callbacks),
+                            self.block_callbacks + list(block_callbacks))
         try:
             try:
-                with DeferredInterrupt(escalate=dp is None) as interrupt:
-                    # The epoch count is kept apart from words_done: a corpus holding more vocabulary
-                    # words than vocab.total (max_vocab_size pruning undercounts a word it dropped and
-                    # saw again) must neither skip words of the next epoch nor whole epochs.
-                    while self.epochs_done < epochs:
-                        epoch = self.epochs_done
-                        skip = self.epoch_position  # resuming inside an epoch
-                        if dp is None:
-                            stats = self._train_epoch(corpus, backend, epoch, skip, per_epoch, epochs, report,
-                                                      session, t0, interrupt, block_hooks)
-                        else:
-                            stats = _distributed.train_epoch(self, dp, corpus, backend, epoch, per_epoch, epochs,
-                                                               report, session, t0, interrupt, block_hooks)
-                        # A corpus shorter than the vocabulary's count (e.g. changed since) still ends the epoch.
-                        self.epochs_done, self.epoch_position = epoch + 1, 0
-                        self.words_done = min(self.words_planned, (epoch + 1) * per_epoch)
-                        self.history.append(stats)
-                        for hook in hooks:
-                            hook(self, stats)
-                        if dp is None:  # distributed: Ctrl-C is handled at the syncs, by all ranks together
-                            interrupt.check()
+                training.run()
             finally:
                 backend.close()  # the GPU backend copies the tables back here, also on Ctrl-C
-                session["seconds"] = time.perf_counter() - t0
                 report.close()
         except KeyboardInterrupt:
             # a NaN the sampled loss missed must not reach a file saved after Ctrl-C
-            train_backends.check_weights(self, "when training was interrupted")
+            check_weights(self, "when training was interrupted")
             raise
-        train_backends.check_weights(self, "after training")
-        return self._session_stats(session)
+        check_weights(self, "after training")
+        return training.stats()
 
-    def _train_epoch(self, corpus, backend, epoch, skip, per_epoch, epochs,
-                     report, session, t0, interrupt, block_hooks=()) -> dict:
-        position = 0  # in-vocabulary words of this epoch read so far
-        epoch_loss, epoch_terms, epoch_kept = 0.0, 0, 0
-        epoch_start = block_start = time.perf_counter()
-        with _EncodedBlocks(corpus, self.vocab.native_index, self.settings.max_sentence_length,
-                            backend.block_bytes, backend.encode_threads) as blocks:
-            for ids, ends, corpus_words in blocks:
-                n = len(ids)
-                session["corpus_words"] += corpus_words
-                if position + n <= skip or n == 0:
-                    position += n
-                    continue
-                ids, ends, position = _drop_trained(ids, ends, position, skip)
-                n = len(ids)
-                # last=False: a GPU trains on while the next block is read; its stats come later
-                r = backend.train_block(ids, ends, epoch, position, self.words_done, self.words_planned, last=False)
-                position += n
-                self.epoch_position = position
-                self.words_done = epoch * per_epoch + min(position, per_epoch)
-                session["words"] += n
-                session["loss_sum"] += r["loss"]
-                session["loss_terms"] += r["loss_terms"]
-                epoch_loss += r["loss"]
-                epoch_terms += r["loss_terms"]
-                epoch_kept += r["words_kept"]
-                recent = r["loss"] / r["loss_terms"] if r["loss_terms"] else None
-                report.update(self.words_done, session["corpus_words"], r["alpha"], recent, epoch + 1, epochs)
-                if block_hooks:
-                    now = time.perf_counter()
-                    record = {"epoch": epoch + 1, "position": self.words_done / max(per_epoch, 1),
-                              "progress": self.words_done / max(self.words_planned, 1), "words": n,
-                              "corpus_words": corpus_words, "seconds": now - t0,
-                              "words_per_s": corpus_words / (now - block_start) if now > block_start else 0.0,
-                              "alpha": r["alpha"], "loss": recent}
-                    for hook in block_hooks:
-                        hook(self, record)
-                    block_start = time.perf_counter()
-                interrupt.check()  # Ctrl-C: stop here, with the block trained and counted
-        r = backend.flush()
-        session["loss_sum"] += r["loss"]
-        session["loss_terms"] += r["loss_terms"]
-        epoch_loss += r["loss"]
-        epoch_terms += r["loss_terms"]
-        epoch_kept += r["words_kept"]
-        if position == 0:
-            raise CorpusError(f"corpus {corpus!r} has no words of the vocabulary to train on")
-        return {"epoch": epoch + 1, "words": position, "words_kept": epoch_kept,
-                "seconds": time.perf_counter() - epoch_start,
-                "loss": epoch_loss / epoch_terms if epoch_terms else None}
+    def _backend(self, world):
+        """The backend this train() call trains on, from rank 0's weights."""
+        s, counts = self.settings, self.vocab.counts
+        keep = sampling.keep_thresholds(counts, s.sample)
+        accept, alias = sampling.noise_table(counts)
+        world.broadcast((self.input_table, self.output_table))
+        backend = train_backends.make_backend(self, keep, accept, alias, self.block_bytes, threads=world.threads(s),
+                                              seed=world.rank_seed(s.seed), alpha=world.rank_alpha(s),
+                                              device_index=world.device_index)
+        return backend if self.backend_hook is None else self.backend_hook(backend)
 
-    def _session_stats(self, session) -> dict:
-        seconds = session["seconds"]
-        return {"words": session["words"], "corpus_words": session["corpus_words"], "seconds": seconds,
-                "words_per_s": session["corpus_words"] / seconds if seconds > 0 else 0.0,
-                "loss": session["loss_sum"] / session["loss_terms"] if session["loss_terms"] else None,
-                "finished": self.finished}
-
+    # ---- where the schedule stands (see TrainingPosition) ---------------------------
     @property
     def finished(self) -> bool:
         """True once every epoch of the current schedule is trained."""
-        return self.words_planned > 0 and self.epochs_done >= self.epochs_planned
+        return self.position.finished
+
+    @property
+    def words_done(self) -> int:
+        return self.position.words_done
+
+    @property
+    def words_planned(self) -> int:
+        return self.position.words_planned
+
+    @property
+    def epochs_planned(self) -> int:
+        return self.position.epochs_planned
+
+    @property
+    def epochs_done(self) -> int:
+        return self.position.epochs_done
+
+    @property
+    def epoch_position(self) -> int:
+        return self.position.epoch_position
 
     # ---- saving ------------------------------------------------------------------
     def save(self, path, binary: Optional[bool] = None) -> None:
@@ -418,7 +268,6 @@ class Word2Vec:
         anything else the native format (weights, vocabulary, settings and training
         position; Word2Vec.load resumes from it). Written atomically. In a distributed
         run only rank 0 writes (the ranks hold the same weights)."""
-        from . import model_format
         self._require_vocab()
         if self.rank != 0:
             return
@@ -432,18 +281,7 @@ class Word2Vec:
     def load(cls, path, progress: bool = True) -> "Word2Vec":
         """Load a model saved in the native format; a file that is not one, or is damaged,
         raises model_format.ModelFileError (a ValueError naming the file and the field)."""
-        from . import model_format
         return model_format.load_model(path, cls, progress=progress)
-
-
-def _drop_trained(ids, ends, position: int, skip: int):
-    """A resumed run: the block (ids, sentence ends) at `position` without the sentences
-    that end before `skip` (trained before the stop); returns (ids, ends, position)."""
-    if position >= skip:
-        return ids, ends, position
-    first = int(np.searchsorted(ends, skip - position, side="right"))
-    offset = int(ends[first - 1]) if first > 0 else 0
-    return ids[offset:], ends[first:] - offset, position + offset
 
 
 def padded_table(rows: int, dim: int) -> np.ndarray:
@@ -453,65 +291,3 @@ def padded_table(rows: int, dim: int) -> np.ndarray:
     raw = np.zeros(rows * width + 16, dtype=np.float32)
     offset = (-raw.ctypes.data % 64) // 4
     return raw[offset:offset + rows * width].reshape(rows, width)
-
-
-class _EncodedBlocks:
-    """The corpus as (ids, sentence_ends, corpus_words) blocks, read and encoded by a
-    background thread (native code, GIL released) while the caller trains."""
-
-    _DONE = object()
-
-    def __init__(self, corpus: Corpus, index, max_sentence_length: int, block_bytes: int, threads: int = 1,
-                 depth: int = 2):
-        self.corpus, self.index, self.max_len, self.block_bytes = corpus, index, max_sentence_length, block_bytes
-        self.threads = threads
-        self.queue: queue.Queue = queue.Queue(maxsize=depth)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="w2v_ext-reader", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            encoder = _native.cpu.CorpusEncoder(self.index, self.max_len, token_records=self.corpus.token_records)
-            read = 0
-            pending = None
-            for block in self.corpus.blocks(self.block_bytes):
-                if pending is not None:
-                    self._put(encoder, pending, False, read)
-                    read = encoder.words_read
-                pending = block
-                if self.stop.is_set():
-                    return
-            self._put(encoder, pending or b"", True, read)
-            self._offer(self._DONE)
-        except BaseException as e:  # handed to the consumer, raised there
-            self._offer(e)
-
-    def _put(self, encoder, block, last, read_before) -> None:
-        ids, ends = encoder.encode(block, last=last, threads=self.threads)
-        self._offer((ids, ends, encoder.words_read - read_before))
-
-    def _offer(self, item) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __iter__(self):
-        while True:
-            item = self.queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join()
-        return False

@@ -47,22 +47,18 @@ Writing (:func:`write_word2vec_format`)
 """
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import os
 import re
-import zlib
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .atomic_file import atomic_write
+from .compression import CORRUPT_DATA, compressing, open_read
 
 __all__ = ["read_word2vec_format", "write_word2vec_format", "VectorFileError", "WordDecodeError"]
 
-_MAGIC = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
 _CHUNK_BYTES = 1 << 20   # binary reader: bytes read per call
 _TEXT_BATCH = 1 << 13    # text reader: lines parsed per np.fromstring call
 _WRITE_BATCH = 1 << 12   # writer: records encoded per write call
@@ -71,7 +67,6 @@ _NOT_TEXT = re.compile(rb"[^\x20-\x7e\t\r\n]")   # bytes never seen in ASCII num
 _WORD_BREAK = re.compile(r"[\t\n\r]")          # never inside a binary file's word (word2vec.c splits on them)
 _PROBE_BYTES = 1 << 20   # most bytes read to tell text from binary
 _PLAUSIBLE_RATIO = 64    # compressed input: decompress ahead to check a header claiming more than this x its size
-_CORRUPT_STREAM = (EOFError, zlib.error, lzma.LZMAError)   # gzip.BadGzipFile and bz2's errors are OSErrors
 
 
 class VectorFileError(ValueError):
@@ -121,7 +116,7 @@ def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[in
     if limit is not None and (int(limit) != limit or limit < 0):
         raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
     try:
-        with _open_read(name) as f:
+        with open_read(name) as f:
             n, dim = _read_header(f, name)
             if limit is not None:
                 n = min(n, int(limit))
@@ -130,7 +125,7 @@ def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[in
                 binary = n > 0 and _looks_binary(f, dim)
             reader = _read_binary if binary else _read_text
             words, vectors = reader(f, n, np.empty((rows, dim), dtype=np.float32), name, errors)
-    except _CORRUPT_STREAM as e:
+    except CORRUPT_DATA as e:
         raise _corrupt_stream(name, e) from e
     except OSError as e:
         if e.errno is None:   # gzip's and bz2's reports of bad data
@@ -141,15 +136,6 @@ def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[in
 
 def _corrupt_stream(name, error) -> VectorFileError:
     return VectorFileError(f"{name}: corrupt or truncated compressed file ({error})")
-
-
-def _open_read(name):
-    with open(name, "rb") as f:
-        magic = f.read(6)
-    for prefix, opener in _MAGIC:
-        if magic.startswith(prefix):
-            return opener(name, "rb")
-    return open(name, "rb")
 
 
 def _read_header(f, name) -> Tuple[int, int]:
@@ -382,24 +368,13 @@ def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binar
         raise ValueError(f"precision must be an int in 1..17, got {precision!r}")
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
     with atomic_write(name) as raw:
-        f = _compressor(raw, name)
+        f = compressing(raw, name)
         f.write(b"%d %d\n" % vectors.shape)
         for start in range(0, len(words), _WRITE_BATCH):
             stop = min(start + _WRITE_BATCH, len(words))
             f.write(_encode_records(words[start:stop], vectors[start:stop], binary, precision))
         if f is not raw:
             f.close()   # flushes the compressor; raw stays open
-
-
-def _compressor(raw, name):
-    lower = name.lower()
-    if lower.endswith(".gz"):
-        return gzip.GzipFile(filename=os.path.basename(name)[:-3], mode="wb", fileobj=raw)
-    if lower.endswith(".bz2"):
-        return bz2.BZ2File(raw, "wb")
-    if lower.endswith(".xz"):
-        return lzma.LZMAFile(raw, "wb")
-    return raw
 
 
 def _encode_records(words: Sequence[str], vectors: np.ndarray, binary: bool, precision: int) -> bytes:

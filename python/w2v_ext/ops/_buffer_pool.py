@@ -3,11 +3,11 @@
 A sparse backward returns fresh [rows, dim] value tensors every step (tens of MB at
 B=4096, d=128..300). The C library hands blocks that large straight back to the
 operating system when they are freed (glibc: above 32 MiB always), so every step pays
-a page fault per 4 KiB to map them again: about 1.1 us each, 12 ms of a 55 ms CBOW step
-at d=300 on the development machine. Here a freed buffer is kept for the next step
-instead, as torch's CUDA caching allocator does on the GPU: a tensor handed out is a
-view of a pooled numpy buffer, and the buffer returns to the pool when the last tensor
-sharing its memory is gone. At most MAX_FREE_BUFFERS free buffers are kept.
+a page fault per 4 KiB to map them again, a large share of a step. Here a freed buffer
+is kept for the next step instead, as torch's CUDA caching allocator does on the GPU: a
+tensor handed out is a view of a pooled numpy buffer, and the buffer returns to the pool
+when the last tensor sharing its memory is gone. At most MAX_FREE_BUFFERS free buffers
+are kept.
 """
 from __future__ import annotations
 

@@ -78,7 +78,7 @@ def cbow_ns_loss_reference(input_weight, output_weight, center, context, negativ
     return _reduce(pos_terms, neg_terms, reduction)
 
 
-def _sgd_update(h_row, input_weight, output_weight, targets, n_positive, lr, contexts=None, context_scale=1.0):
+def _sgd_update(h_row, output_weight, targets, n_positive, lr):
     """One row of the fused step: every score and gradient from the weights on entry."""
     h = h_row.clone()
     rows = output_weight[targets].clone()
@@ -115,7 +115,7 @@ def sgns_step_reference(input_weight, output_weight, center, context, negative, 
             if not pos and not negs:
                 continue
             targets = torch.tensor(pos + negs, dtype=torch.long)
-            loss, grad_h = _sgd_update(input_weight[c], input_weight, output_weight, targets, len(pos), lr)
+            loss, grad_h = _sgd_update(input_weight[c], output_weight, targets, len(pos), lr)
             input_weight[c] -= lr * grad_h
             total += float(loss)
     return total
@@ -134,7 +134,7 @@ def cbow_ns_step_reference(input_weight, output_weight, center, context, negativ
             continue
         h = input_weight[torch.tensor(ctx)].mean(0)
         targets = torch.tensor([int(center[b])] + [int(n) for n in negative[b] if int(n) != padding_idx])
-        loss, grad_h = _sgd_update(h, input_weight, output_weight, targets, 1, lr)
+        loss, grad_h = _sgd_update(h, output_weight, targets, 1, lr)
         share = 1.0 / len(ctx) if context_update == "exact" else 1.0
         for c in ctx:
             input_weight[c] -= lr * share * grad_h

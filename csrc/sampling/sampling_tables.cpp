@@ -1,10 +1,10 @@
-#include "corpus/sampling_tables.h"
+#include "sampling/sampling_tables.h"
 
 #include <vector>
 
 #include "w2v_math.h"
 
-namespace w2v::corpus {
+namespace w2v::sampling {
 
 void build_alias_table(const double* weights, int64_t n, uint32_t* accept, int32_t* alias) {
   double total = 0;
@@ -31,4 +31,4 @@ void build_alias_table(const double* weights, int64_t n, uint32_t* accept, int32
   for (int64_t i : small) accept[i] = 0xffffffffu, alias[i] = static_cast<int32_t>(i);
 }
 
-}  // namespace w2v::corpus
+}  // namespace w2v::sampling

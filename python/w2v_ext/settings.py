@@ -1,0 +1,253 @@
+"""The corpus trainer's settings: one dataclass field per setting, carrying its rule, its
+command-line help, its word2vec.c and gensim equivalents and its README entry.
+
+`w2v-ext train` builds its options from these fields (cli.py), `Settings.validate` checks
+every rule, the native model file stores them, and tests/test_settings.py checks the
+README's option table against them: a new setting is one field here (plus the kernel
+that uses it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from typing import Iterator, Optional, Tuple, Union
+
+import numpy as np
+
+ARCHITECTURES = {"sg": 0, "cbow": 1}
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+TOKENIZERS = ("whitespace", "regex")
+INT32_MAX, INT64_MAX, UINT64_MAX = 2**31 - 1, 2**63 - 1, 2**64 - 1
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+# ---- rules: what a setting may hold, each with the message naming what is wrong -----------
+
+@dataclasses.dataclass(frozen=True)
+class Integer:
+    """An integer in [low, high] (high: the native type it goes to); None too if optional."""
+    low: int
+    high: int
+    hint: str = ""               # after "must be a positive integer", e.g. " (0: every core)"
+    optional: bool = False
+    says_negative: bool = False  # a negative value gets the short message "must be >= low"
+
+    def check(self, name: str, value) -> None:
+        if value is None and self.optional:
+            return
+        if self.says_negative and _is_integer(value) and value < self.low:
+            raise ValueError(f"{name} must be >= {self.low}{self.hint}, got {value!r}")
+        if not _is_integer(value) or not self.low <= value <= self.high:
+            what = "a positive integer" if self.low == 1 else f"an integer >= {self.low}"
+            hint = self.hint + (" or None" if self.optional else "")
+            raise ValueError(f"{name} must be {what}{hint}, at most {self.high}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Real:
+    """A finite number: > 0 (and a float32) when positive, else >= 0; None too if optional."""
+    positive: bool
+    hint: str = ""
+    optional: bool = False
+
+    def check(self, name: str, value) -> None:
+        if value is None and self.optional:
+            return
+        number = not isinstance(value, bool) and isinstance(value, (int, float))
+        if self.positive and not (number and 0 < value <= FLOAT32_MAX):
+            raise ValueError(f"{name} must be > 0 and finite{self.hint}, got {value!r}")
+        if not self.positive and not (number and 0 <= value < math.inf):
+            raise ValueError(f"{name} must be >= 0 and finite{self.hint}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """One of a few strings."""
+    choices: Tuple[str, ...]
+
+    def check(self, name: str, value) -> None:
+        if value not in self.choices:
+            raise ValueError(f"{name} must be {' or '.join(map(repr, self.choices))}, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """True or False."""
+
+    def check(self, name: str, value) -> None:
+        if value not in (True, False) or not isinstance(value, (bool, int, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Device:
+    """'cpu', 'cuda' or 'cuda:N'."""
+    shown: Tuple[str, ...] = ("cpu", "cuda", "cuda:N")
+
+    def check(self, name: str, value) -> None:
+        if not isinstance(value, str):
+            raise ValueError(f"{name} must be 'cpu', 'cuda' or 'cuda:N', got {value!r}")
+        parse_device(value)
+
+
+Rule = Union[Integer, Real, Choice, Flag, Device]
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def parse_device(device: str) -> Optional[int]:
+    """None for 'cpu', the GPU index for 'cuda' / 'cuda:N'; ValueError otherwise."""
+    if device == "cpu":
+        return None
+    if device == "cuda":
+        return 0
+    if device.startswith("cuda:") and device[5:].isdigit():
+        return int(device[5:])
+    raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
+# ---- what each field carries ----------------------------------------------------------
+
+_DERIVED = "derived"   # the flag of a field: --name-with-dashes
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A setting's description (a field's metadata["option"]). A gensim-style alias would
+    be one more attribute here, read where Settings is built."""
+    rule: Rule
+    help: str                           # the train command's help
+    flag: Optional[str] = _DERIVED      # its command-line flag; None: API only
+    negated: bool = False               # a True/False setting that the flag turns off (--cbow-sum)
+    group: str = ""                     # "distributed": listed in that group of the help
+    word2vec_c: str = "—"               # README: word2vec.c's equivalent
+    gensim: str = ""                    # gensim 4's name for the setting, where it has one
+    shown_default: str = ""             # README: the default in words, when its value does not say it
+    notes: str = ""                     # README: what else to know
+
+
+def setting(default, rule: Rule, help: str, **option):
+    return dataclasses.field(default=default, metadata={"option": Option(rule, help, **option)})
+
+
+@dataclasses.dataclass
+class Settings:
+    """Training settings; names follow word2vec.c's flags where there is one."""
+    model: str = setting(
+        "sg", Choice(tuple(ARCHITECTURES)), "skip-gram or CBOW (word2vec.c: -cbow)",
+        word2vec_c="`-cbow 0\\|1`", gensim="sg", notes="word2vec.c defaults to CBOW")
+    dim: int = setting(
+        100, Integer(1, INT32_MAX), "vector size (word2vec.c: -size)", word2vec_c="`-size`", gensim="vector_size")
+    window: int = setting(
+        5, Integer(1, INT32_MAX), "maximum context distance; each word uses a random one in [1, window]",
+        word2vec_c="`-window`", gensim="window", notes="each word uses a random window in [1, window], as word2vec.c")
+    negative: int = setting(
+        5, Integer(1, INT32_MAX, " (negative sampling needs at least one noise word)"), "negative samples per word",
+        word2vec_c="`-negative`", gensim="negative", notes="negative sampling only (no `-hs`)")
+    sample: float = setting(
+        1e-3, Real(positive=False, hint=" (0 turns subsampling off)"), "frequent-word subsampling threshold (0: off)",
+        word2vec_c="`-sample`", gensim="sample", shown_default="1e-3",
+        notes="frequent-word subsampling, word2vec.c's formula; 0: off")
+    min_count: int = setting(
+        5, Integer(1, INT64_MAX), "drop words seen fewer times", word2vec_c="`-min-count`", gensim="min_count")
+    epochs: int = setting(
+        1, Integer(1, INT32_MAX), "passes over the corpus (word2vec.c: -iter)", word2vec_c="`-iter`",
+        gensim="epochs", notes="word2vec.c defaults to 5")
+    threads: int = setting(
+        0, Integer(0, INT32_MAX, " (0: every core)", says_negative=True), "worker threads (0: every core)",
+        word2vec_c="`-threads`", gensim="workers", shown_default="0 = every core", notes="word2vec.c defaults to 12")
+    alpha: Optional[float] = setting(
+        None, Real(positive=True, optional=True),
+        "starting learning rate (default 0.025 for sg, 0.05 for cbow); it decays linearly to --min-alpha",
+        word2vec_c="`-alpha`", gensim="alpha", shown_default="0.025 sg, 0.05 cbow",
+        notes="decays linearly over all epochs to alpha × 1e-4 (or `--min-alpha`)")
+    min_alpha: Optional[float] = setting(
+        None, Real(positive=True, optional=True),
+        "learning rate at the end of training (default: word2vec.c's schedule, which decays toward 0 and stops at "
+        "alpha * 1e-4)", word2vec_c="— (gensim's `min_alpha`)", gensim="min_alpha",
+        shown_default="word2vec.c's schedule", notes="the learning rate the linear decay ends at")
+    init_range: float = setting(
+        0.5, Real(positive=True), "input vectors start uniform in +-init_range/dim (word2vec.c: 0.5; gensim 4: 1.0)",
+        notes="input vectors start uniform in ±init_range/dim: 0.5 is word2vec.c's, 1.0 gensim 4's")
+    seed: int = setting(
+        1, Integer(0, UINT64_MAX), "random seed; with --threads 1 the vectors are identical from run to run",
+        word2vec_c="— (fixed)", gensim="seed", notes="with `--threads 1` the vectors are bit-identical run to run")
+    max_vocab_size: Optional[int] = setting(
+        None, Integer(1, INT64_MAX, optional=True),
+        "most distinct words held while counting; the rarest are pruned as word2vec.c does",
+        word2vec_c="(hash-table pruning)", gensim="max_vocab_size", shown_default="none",
+        notes="prunes the rarest words while counting, as word2vec.c does")
+    max_final_vocab: Optional[int] = setting(
+        None, Integer(1, INT64_MAX, optional=True), "keep only this many words", gensim="max_final_vocab",
+        shown_default="none", notes="keep only the most frequent words")
+    cbow_mean: bool = setting(
+        True, Flag(), "CBOW: sum the context vectors instead of averaging", flag="--cbow-sum", negated=True,
+        gensim="cbow_mean", shown_default="mean", notes="word2vec.c averages the context vectors")
+    shared_negatives: bool = setting(
+        True, Flag(),
+        "skip-gram: draw negatives for every (word, context) pair as word2vec.c does, instead of once per window "
+        "(HogBatch; faster, same quality)", flag="--per-pair-negatives", negated=True, word2vec_c="its only mode",
+        shown_default="off", notes="default: one draw of negatives per window (HogBatch)")
+    max_sentence_length: int = setting(
+        1000, Integer(1, INT32_MAX), "sentences are cut every this many vocabulary words (word2vec.c's "
+        "MAX_SENTENCE_LENGTH)", flag=None)
+    tokenizer: str = setting(
+        "whitespace", Choice(TOKENIZERS),
+        "whitespace (word2vec.c) or regex (the tutorial's lower-case \\b\\w+\\b|[,.!?])", word2vec_c="whitespace",
+        notes="regex: the tutorial's lower-case `\\b\\w+\\b\\|[,.!?]`")
+    device: str = setting(
+        "cpu", Device(), "cpu, or cuda / cuda:N: train on a GPU (the corpus is read on the CPU, the tables stay on "
+        "the device)", notes="the GPU trainer: tables and sampling on the device")
+    sync_words: int = setting(
+        1_000_000, Integer(1, INT64_MAX), "words each process trains between two weight averages",
+        group="distributed", notes="words each process trains between two weight averages")
+    dist_alpha_scale: Optional[float] = setting(
+        None, Real(positive=True, optional=True),
+        "each process trains at alpha x this (default: the number of processes; averaging N copies divides each "
+        "update by N)", group="distributed", shown_default="the process count",
+        notes="each process trains at alpha × this")
+
+    def validate(self, distributed: bool = False) -> None:
+        """Raise ValueError naming the first setting out of range (integers are bounded by
+        the native types they go to), then the first combination that cannot train;
+        `distributed`: for a data-parallel run."""
+        for field, option in options():
+            option.rule.check(field.name, getattr(self, field.name))
+        if self.min_alpha is not None and self.min_alpha > self.start_alpha:
+            raise ValueError(f"min_alpha must not exceed alpha ({self.start_alpha}), got {self.min_alpha!r}")
+        if self.device != "cpu" and self.model == "sg" and not self.shared_negatives:
+            raise ValueError("device='cuda' trains skip-gram with negatives shared across each window; "
+                             "shared_negatives=False (word2vec.c's per-pair negatives) is CPU-only")
+        if distributed and self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device={self.device!r}: in distributed training each rank uses cuda:LOCAL_RANK; "
+                             f"pass device='cuda'")
+
+    @property
+    def architecture(self) -> int:
+        """The native trainer's code for `model`: 0 skip-gram, 1 CBOW."""
+        return ARCHITECTURES[self.model]
+
+    @property
+    def start_alpha(self) -> float:
+        """The learning rate at the start: alpha, or the model's default."""
+        return float(self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.model])
+
+    @property
+    def thread_count(self) -> int:
+        """Worker threads: threads, or every core for 0."""
+        return int(self.threads or os.cpu_count() or 1)
+
+
+def options() -> Iterator[Tuple[dataclasses.Field, Option]]:
+    """(field, option) of every setting, in declaration order."""
+    for field in dataclasses.fields(Settings):
+        yield field, field.metadata["option"]
+
+
+def flag_of(field: dataclasses.Field) -> Optional[str]:
+    """The command-line flag of a setting (None: API only)."""
+    flag = field.metadata["option"].flag
+    return "--" + field.name.replace("_", "-") if flag == _DERIVED else flag
