@@ -53,6 +53,46 @@ def test_duplicates_zero_vectors_and_validation():
         KeyedVectors(["a"], np.zeros((1, 3)), counts=[1, 2])
 
 
+# ------------------------------------------------------------------------------------ the cache
+
+def test_vectors_are_shared_not_copied():
+    table = np.zeros((8, 12), dtype=np.float32)   # a model's padded table: rows strided
+    table[:, :8] = planted().vectors
+    index = {w: i for i, w in enumerate(planted().words)}
+    kv = KeyedVectors(planted().words, table[:, :8], key_to_index=index)
+    assert np.shares_memory(kv.vectors, table) and kv.key_to_index is index
+    assert kv.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert kv.analogy("man", "king", "woman")[0][0] == "queen"
+
+
+def test_reset_cache_after_changing_vectors_in_place():
+    kv = planted()
+    assert kv.most_similar("apple", topn=1)[0][0] != "plum"
+    unit, norms = kv.unit_vectors, kv.norms
+    assert kv.unit_vectors is unit and not unit.flags.writeable and not norms.flags.writeable
+    kv.vectors[kv.index("plum")] = 3 * kv.vectors[kv.index("apple")]   # in place: the cache is now stale
+    kv.reset_cache()
+    assert kv.most_similar("apple", topn=1) == [("plum", pytest.approx(1.0))]
+    assert kv.norms[kv.index("plum")] == pytest.approx(3 * 2 ** 0.5) and kv.unit_vectors is not unit
+    kv.vectors[kv.index("pear")] = kv.vectors[kv.index("apple")]
+    kv.fill_norms(force=True)   # gensim's way
+    assert {w for w, _ in kv.most_similar("apple", topn=2)} == {"pear", "plum"}
+
+
+def test_assigning_vectors_or_forgetting_norms_resets_the_cache():
+    kv = planted()
+    kv.norms   # cached
+    kv.vectors = -kv.vectors.astype(np.float64)
+    assert kv.vectors.dtype == np.float32 and kv.most_similar("king", topn=1)[0][1] == pytest.approx(0.5)
+    kv.vectors[0] *= 2
+    kv.norms = None
+    assert kv.norms[0] == pytest.approx(2 * 2 ** 0.5)
+    with pytest.raises(ValueError, match="norms can only be set to None"):
+        kv.norms = np.ones(8)
+    with pytest.raises(ValueError, match=r"vectors must be \[len\(words\)=8, d\]"):
+        kv.vectors = np.zeros((7, 8))
+
+
 # ------------------------------------------------------------------------------------ queries
 
 def test_planted_analogy_3cosadd_and_3cosmul():
