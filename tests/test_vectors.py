@@ -333,6 +333,56 @@ def test_save_load_round_trip(tmp_path, binary):
     assert back.words == kv.words[:5] and np.array_equal(back.vectors, kv.vectors[:5]) and back.counts is None
 
 
+def _maps_a_file(array: np.ndarray) -> bool:
+    while array is not None and not isinstance(array, np.memmap):
+        array = array.base if isinstance(array.base, np.ndarray) else None
+    return array is not None
+
+
+def test_save_load_and_memory_map(tmp_path):
+    kv = KeyedVectors(planted().words[:-1] + ["\udcff\u65e5"], planted().vectors, counts=planted().counts)
+    kv.save(tmp_path / "kv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kv", "kv.vectors.npy"]
+    assert np.array_equal(np.load(tmp_path / "kv.vectors.npy"), kv.vectors)   # a plain .npy table
+    back = KeyedVectors.load(tmp_path / "kv")
+    assert back.words == kv.words and np.array_equal(back.vectors, kv.vectors)
+    assert np.array_equal(back.counts, kv.counts) and back.vectors.flags.writeable
+    mapped = KeyedVectors.load(str(tmp_path / "kv"), mmap="r")
+    assert _maps_a_file(mapped.vectors) and not mapped.vectors.flags.writeable
+    assert mapped.most_similar("king", topn=3) == kv.most_similar("king", topn=3)
+    assert mapped.get_vector("queen").tolist() == kv["queen"].tolist()
+    KeyedVectors(["a"], [[1.0, 2.0]]).save(tmp_path / "small")
+    assert KeyedVectors.load(tmp_path / "small").counts is None
+
+
+def test_load_refuses_what_save_did_not_write(tmp_path):
+    import pickle
+    from w2v_ext.word2vec_format import VectorFileError
+    planted().save(tmp_path / "kv")
+    (tmp_path / "gensim.kv").write_bytes(pickle.dumps({"vectors": None}))
+    with pytest.raises(VectorFileError, match=r"gensim.kv: a pickle.*from_gensim"):
+        KeyedVectors.load(tmp_path / "gensim.kv")
+    (tmp_path / "other.json").write_text('{"format": "something else"}')
+    with pytest.raises(VectorFileError, match="not a w2v_ext KeyedVectors file"):
+        KeyedVectors.load(tmp_path / "other.json")
+    meta = json.loads((tmp_path / "kv").read_text())
+    (tmp_path / "future").write_text(json.dumps(dict(meta, version=99)))
+    with pytest.raises(VectorFileError, match="version 99"):
+        KeyedVectors.load(tmp_path / "future")
+    (tmp_path / "short").write_text(json.dumps(dict(meta, words=meta["words"][:3])))
+    with pytest.raises(VectorFileError, match=r"'shape' must be \[3, dim\]"):
+        KeyedVectors.load(tmp_path / "short")
+    (tmp_path / "mixed").write_text((tmp_path / "kv").read_text())
+    np.save(tmp_path / "mixed.vectors.npy", np.zeros((8, 3), np.float32))
+    with pytest.raises(VectorFileError, match="files from different saves"):
+        KeyedVectors.load(tmp_path / "mixed")
+    (tmp_path / "alone").write_text((tmp_path / "kv").read_text())
+    with pytest.raises(FileNotFoundError, match="alone.vectors.npy"):
+        KeyedVectors.load(tmp_path / "alone")
+    with pytest.raises(ValueError, match="mmap must be one of"):
+        KeyedVectors.load(tmp_path / "kv", mmap="w+")
+
+
 def test_to_embedding():
     torch = pytest.importorskip("torch")
     kv = planted()

@@ -1,18 +1,67 @@
-"""Storage of KeyedVectors (the :class:`VectorStorage` part): word2vec files, PyTorch
-and gensim conversions.
+"""Storage of KeyedVectors (the :class:`VectorStorage` part): this package's own files
+(memory-mappable), word2vec and GloVe files, PyTorch and gensim conversions.
+
+``save(path)`` writes two files, as gensim's does: ``path``, JSON holding the words and
+counts, and ``path + ".vectors.npy"``, the [V, d] float32 table as a plain .npy file,
+each atomically, the table first. ``load(path, mmap="r")`` maps the table read-only
+instead of reading it: pages are read as queries touch them, and processes serving the
+same file share them. No pickle: gensim's own ``.save`` files are refused with a
+pointer to :meth:`from_gensim`.
 """
 from __future__ import annotations
 
+import json
+import os
 from typing import Optional
 
 import numpy as np
 
-from .word2vec_format import read_word2vec_format, write_word2vec_format
+from .atomic_file import atomic_write
+from .word2vec_format import VectorFileError, os_error_naming, read_word2vec_format, write_word2vec_format
+
+FORMAT = "w2v_ext.keyed_vectors"
+VERSION = 1
+TABLE_SUFFIX = ".vectors.npy"
+_MMAP_MODES = (None, "r", "r+", "c")
+_PICKLE_START = b"\x80"
 
 
 class VectorStorage:
     """The storage methods of KeyedVectors; they use its ``words``, ``vectors``,
     ``counts``, ``dim`` and ``key_to_index``."""
+
+    # ------------------------------------------------------------------ own files
+    def save(self, path) -> None:
+        """Write ``path`` (words, counts) and ``path + '.vectors.npy'`` (the table); see the module."""
+        name = os.fspath(path)
+        with atomic_write(name + TABLE_SUFFIX) as f:
+            np.save(f, self.vectors, allow_pickle=False)
+        counts = None if self.counts is None else self.counts.tolist()
+        meta = {"format": FORMAT, "version": VERSION, "shape": list(self.vectors.shape),
+                "words": self.words, "counts": counts}
+        with atomic_write(name) as f:
+            f.write(json.dumps(meta).encode("ascii"))
+
+    @classmethod
+    def load(cls, path, mmap: Optional[str] = None):
+        """KeyedVectors written by :meth:`save`. ``mmap='r'`` maps the table read-only
+        instead of reading it ('r+' and 'c' as numpy's ``mmap_mode``); a file that is
+        not one raises VectorFileError (a ValueError naming the file)."""
+        if mmap not in _MMAP_MODES:
+            raise ValueError(f"mmap must be one of {_MMAP_MODES}, got {mmap!r}")
+        name = os.fspath(path)
+        meta = _read_metadata(name)
+        table_name = name + TABLE_SUFFIX
+        try:
+            vectors = np.load(table_name, mmap_mode=mmap, allow_pickle=False)
+        except OSError as e:
+            raise os_error_naming(e, table_name) from None
+        except ValueError as e:
+            raise VectorFileError(f"{table_name}: not a .npy table ({e})") from None
+        if vectors.dtype != np.float32 or list(vectors.shape) != meta["shape"]:
+            raise VectorFileError(f"{table_name}: holds {vectors.dtype} {list(vectors.shape)}, but {name} "
+                                  f"describes float32 {meta['shape']} (files from different saves?)")
+        return cls(meta["words"], vectors, meta["counts"])
 
     # ------------------------------------------------------------------ word2vec files
     def save_word2vec_format(self, path, binary: bool = True, precision: int = 6) -> None:
@@ -74,3 +123,37 @@ class VectorStorage:
             counts = None
         return cls(words, np.asarray(kv.vectors, dtype=np.float32), counts)
 
+
+def _read_metadata(name: str) -> dict:
+    """The checked JSON of a save() file."""
+    try:
+        with open(name, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise os_error_naming(e, name) from None
+    if data.startswith(_PICKLE_START):
+        raise VectorFileError(f"{name}: a pickle, not a w2v_ext KeyedVectors file (gensim's KeyedVectors.save?): "
+                              "load it with gensim, then KeyedVectors.from_gensim(...)")
+    try:
+        meta = json.loads(data)
+    except ValueError:
+        meta = None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise VectorFileError(f"{name}: not a w2v_ext KeyedVectors file (written by KeyedVectors.save)")
+    if meta.get("version") != VERSION:
+        raise VectorFileError(f"{name}: version {meta.get('version')!r} of the KeyedVectors file, "
+                              f"this w2v_ext reads version {VERSION}")
+    _check_metadata(meta, name)
+    return meta
+
+
+def _check_metadata(meta: dict, name: str) -> None:
+    words, counts, shape = meta.get("words"), meta.get("counts"), meta.get("shape")
+    if not (isinstance(words, list) and all(isinstance(w, str) for w in words)):
+        raise VectorFileError(f"{name}: 'words' must be a list of strings")
+    if not (isinstance(shape, list) and len(shape) == 2 and shape[0] == len(words)
+            and all(isinstance(x, int) and x >= 0 for x in shape)):
+        raise VectorFileError(f"{name}: 'shape' must be [{len(words)}, dim] (one row per word), got {shape!r}")
+    if counts is not None and not (isinstance(counts, list) and len(counts) == len(words)
+                                   and all(isinstance(c, int) for c in counts)):
+        raise VectorFileError(f"{name}: 'counts' must be null or {len(words)} integers")
