@@ -280,7 +280,7 @@ def test_matches_shared_evaluate_py(tmp_path):
     vecs[:2 * n_rel] += 0.6 * rng.standard_normal((2 * n_rel, dim))   # noise: some answers wrong
     order = rng.permutation(len(words))
     kv = KeyedVectors([words[i] for i in order], vecs[order])
-    kv.save_word2vec_format(tmp_path / "vecs.bin")
+    kv.save_word2vec_format(tmp_path / "vecs.bin", binary=True)
 
     data = tmp_path / "eval"
     data.mkdir()
@@ -331,6 +331,25 @@ def test_save_load_round_trip(tmp_path, binary):
     kv.save_word2vec_format(tmp_path / "kv", binary=binary)
     back = KeyedVectors.load_word2vec_format(tmp_path / "kv", limit=5)
     assert back.words == kv.words[:5] and np.array_equal(back.vectors, kv.vectors[:5]) and back.counts is None
+
+
+def test_save_word2vec_format_defaults_to_text_as_gensim(tmp_path):
+    kv = planted()
+    kv.save_word2vec_format(tmp_path / "kv.txt")
+    lines = (tmp_path / "kv.txt").read_text().splitlines()
+    assert lines[0] == "8 8" and lines[1] == "the 0 0 0 0 1 1 0 0"
+    kv.save_word2vec_format(tmp_path / "glove.txt", write_header=False)
+    assert (tmp_path / "glove.txt").read_text().splitlines() == lines[1:]
+    back = KeyedVectors.load_word2vec_format(tmp_path / "glove.txt", no_header=True, limit=3)
+    assert back.words == kv.words[:3] and np.array_equal(back.vectors, kv.vectors[:3])
+
+
+def test_load_word2vec_format_unicode_errors(tmp_path):
+    (tmp_path / "v.txt").write_bytes(b"2 2\nk\xc3nig 1 2\nok 3 4\n")
+    with pytest.raises(UnicodeDecodeError, match="not UTF-8"):
+        KeyedVectors.load_word2vec_format(tmp_path / "v.txt", unicode_errors="strict")
+    assert KeyedVectors.load_word2vec_format(tmp_path / "v.txt", unicode_errors="ignore").words == ["knig", "ok"]
+    assert KeyedVectors.load_word2vec_format(tmp_path / "v.txt").words == ["k\ufffdnig", "ok"]
 
 
 def _maps_a_file(array: np.ndarray) -> bool:

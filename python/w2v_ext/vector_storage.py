@@ -64,20 +64,26 @@ class VectorStorage:
         return cls(meta["words"], vectors, meta["counts"])
 
     # ------------------------------------------------------------------ word2vec files
-    def save_word2vec_format(self, path, binary: bool = True, precision: int = 6) -> None:
-        """Write the words and vectors in word2vec format (atomic; counts are not stored).
-        See :func:`w2v_ext.word2vec_format.write_word2vec_format`."""
-        write_word2vec_format(path, self.words, self.vectors, binary=binary, precision=precision)
+    def save_word2vec_format(self, path, binary: bool = False, precision: int = 6, write_header: bool = True) -> None:
+        """Write the words and vectors in word2vec format, text by default as gensim
+        (``binary=True``: word2vec.c's binary layout; ``write_header=False``: GloVe's
+        headerless text). Atomic; counts are not stored. See
+        :func:`w2v_ext.word2vec_format.write_word2vec_format`."""
+        write_word2vec_format(path, self.words, self.vectors, binary=binary, precision=precision,
+                              write_header=write_header)
 
     @classmethod
     def load_word2vec_format(cls, path, binary: Optional[bool] = None, limit: Optional[int] = None,
-                             errors: str = "replace", drop_nonfinite: bool = False):
-        """Read a word2vec text/binary file (format detected when binary is None); a file
-        that cannot be read raises VectorFileError (a ValueError naming the file), records
-        holding NaN or infinity included, unless ``drop_nonfinite`` skips them.
+                             errors: str = "replace", drop_nonfinite: bool = False, *,
+                             unicode_errors: Optional[str] = None, no_header: bool = False):
+        """Read a word2vec text/binary file (format detected when binary is None) or, with
+        ``no_header=True``, a GloVe text file. ``unicode_errors`` is gensim's name for
+        ``errors`` (it wins when given). A file that cannot be read raises
+        VectorFileError (a ValueError naming the file), records holding NaN or infinity
+        included, unless ``drop_nonfinite`` skips them. Counts are unknown (None).
         See :func:`w2v_ext.word2vec_format.read_word2vec_format`."""
-        words, vectors = read_word2vec_format(path, binary=binary, limit=limit, errors=errors,
-                                              drop_nonfinite=drop_nonfinite)
+        words, vectors = read_word2vec_format(path, binary=binary, limit=limit, errors=unicode_errors or errors,
+                                              drop_nonfinite=drop_nonfinite, no_header=no_header)
         return cls(words, vectors)
 
     # ------------------------------------------------------------------ other libraries
