@@ -13,7 +13,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .vector_queries import analogy_scores, pair_cosines, unit_rows
+from .vector_queries import analogy_scores, unit_rows, vector_cosine
 
 _BATCH_ELEMENTS = 1 << 24   # analogy evaluation: questions x vocab scores per chunk (64 MiB)
 _GENSIM_SHOWN = 5           # gensim's evaluate_word_analogies looks at most_similar(topn=5)
@@ -193,8 +193,8 @@ class VectorEvaluation:
         rows = [(index.get(key(a)), index.get(key(b))) for a, b, _ in scored]
         known = np.array([a is not None and b is not None for a, b in rows], dtype=bool)
         similarity = np.zeros(len(scored), dtype=np.float64)
-        known_rows = np.array([r for r, k in zip(rows, known) if k], dtype=np.int64).reshape(-1, 2)
-        similarity[known] = pair_cosines(self.vectors, known_rows[:, 0], known_rows[:, 1])
+        # one pair at a time, as similarity() computes it (a file holds ~1000 pairs)
+        similarity[known] = [vector_cosine(self.vectors[a], self.vectors[b]) for (a, b), k in zip(rows, known) if k]
         used = np.ones_like(known) if dummy4unknown else known
         gold = np.array([score for *_, score in scored], dtype=np.float64)[used]
         p, s = pearson(gold, similarity[used]), spearman(gold, similarity[used])

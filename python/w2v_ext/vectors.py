@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .vector_evaluation import Correlation, VectorEvaluation, WordPairsResult, pearson, spearman
-from .vector_queries import KEY_TYPES, VectorQueries, row_norms
+from .vector_queries import KEY_TYPES, VectorQueries, row_norms, unit_vector
 from .vector_storage import VectorStorage
 
 __all__ = ["KeyedVectors", "UnknownWordError", "WordPairsResult", "Correlation", "spearman", "pearson"]
@@ -140,8 +140,9 @@ class KeyedVectors(VectorQueries, VectorEvaluation, VectorStorage):
     def get_index(self, key, default: Optional[int] = None) -> int:
         """Row of ``key``: a word or, as in gensim, an int 0 <= key < V that is not itself
         a word. When neither: ``default`` if given, else :class:`UnknownWordError` (a KeyError)."""
+        index = self._index if self._index is not None else self.key_to_index
         try:
-            row = self.key_to_index.get(key)
+            row = index.get(key)
         except TypeError:   # unhashable, e.g. an array
             row = None
         if row is not None:
@@ -181,8 +182,7 @@ class KeyedVectors(VectorQueries, VectorEvaluation, VectorStorage):
         a unit-length copy (a zero vector stays zero)."""
         row = self._vectors[self.get_index(key)]
         if norm:
-            norm_value = row_norms(row[None])[0]
-            return row / norm_value if norm_value > 0 else row.copy()
+            return unit_vector(row)
         row.setflags(write=False)   # the view only: the table stays writable
         return row
 
