@@ -88,6 +88,7 @@ def test_keys_ints_and_views():
     assert kv.get_index(2) == 2 and 2 in kv and 3 not in kv and -1 not in kv and np.zeros(2) not in kv
     view = kv.get_vector("b")
     assert np.shares_memory(view, kv.vectors) and not view.flags.writeable and kv.vectors.flags.writeable
+    assert np.array_equal(kv.get_vector("b", norm=True), kv.get_normed_vectors()[1])
     with pytest.raises(UnknownWordError, match="'d' not in vocabulary"):
         kv.get_vector("d")
     assert isinstance(UnknownWordError("d", kv), KeyError)

@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .vector_evaluation import Correlation, VectorEvaluation, WordPairsResult, pearson, spearman
-from .vector_queries import KEY_TYPES, VectorQueries, row_norms, unit_vector
+from .vector_queries import KEY_TYPES, VectorQueries, row_norms
 from .vector_storage import VectorStorage
 
 __all__ = ["KeyedVectors", "UnknownWordError", "WordPairsResult", "Correlation", "spearman", "pearson"]
@@ -179,10 +179,11 @@ class KeyedVectors(VectorQueries, VectorEvaluation, VectorStorage):
 
     def get_vector(self, key, norm: bool = False) -> np.ndarray:
         """The vector [d] of ``key``: a read-only view of its row or, with ``norm=True``,
-        a unit-length copy (a zero vector stays zero)."""
-        row = self._vectors[self.get_index(key)]
+        its row of :attr:`unit_vectors` (a new array; the norms are cached, as gensim)."""
+        index = self.get_index(key)
+        row = self._vectors[index]
         if norm:
-            return unit_vector(row)
+            return row / self._norm_divisors()[index]
         row.setflags(write=False)   # the view only: the table stays writable
         return row
 
