@@ -341,7 +341,7 @@ def test_plot_with_more_labels_than_a_plot_holds_fails_at_once(tmp_path):
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(6000)]
     path = tmp_path / "v.bin"
-    KeyedVectors(words, rng.normal(size=(len(words), 8))).save_word2vec_format(path)
+    KeyedVectors(words, rng.normal(size=(len(words), 8))).save_word2vec_format(path, binary=True)
     r = run_cli("plot", path, "--neighbours", "w0", "--topn", "5999", "-o", tmp_path / "p.png", timeout=60)
     assert r.returncode == 1 and not (tmp_path / "p.png").exists()
     lines = r.stderr.strip().splitlines()

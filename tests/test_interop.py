@@ -53,7 +53,7 @@ def test_real_gensim_both_ways(model, tmp_path):
     assert back.words == kv.words and np.array_equal(back.vectors, kv.vectors)
     assert np.array_equal(back.counts, kv.counts)
     # files: gensim reads ours, we read gensim's
-    kv.save_word2vec_format(tmp_path / "ours.bin")
+    kv.save_word2vec_format(tmp_path / "ours.bin", binary=True)
     kv.save_word2vec_format(tmp_path / "ours.txt", binary=False)
     assert np.array_equal(gensim_models.KeyedVectors.load_word2vec_format(tmp_path / "ours.bin", binary=True).vectors,
                           kv.vectors)

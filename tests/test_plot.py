@@ -253,7 +253,7 @@ def test_tsne_without_scikit_learn(kv, monkeypatch):
 @pytest.fixture(scope="module")
 def vectors(kv, tmp_path_factory):
     path = tmp_path_factory.mktemp("plotcli") / "vectors.bin"
-    kv.save_word2vec_format(path)
+    kv.save_word2vec_format(path, binary=True)
     return path
 
 

@@ -53,6 +53,46 @@ def test_duplicates_zero_vectors_and_validation():
         KeyedVectors(["a"], np.zeros((1, 3)), counts=[1, 2])
 
 
+# ------------------------------------------------------------------------------------ the cache
+
+def test_vectors_are_shared_not_copied():
+    table = np.zeros((8, 12), dtype=np.float32)   # a model's padded table: rows strided
+    table[:, :8] = planted().vectors
+    index = {w: i for i, w in enumerate(planted().words)}
+    kv = KeyedVectors(planted().words, table[:, :8], key_to_index=index)
+    assert np.shares_memory(kv.vectors, table) and kv.key_to_index is index
+    assert kv.most_similar(positive=["king", "woman"], negative=["man"], topn=1)[0][0] == "queen"
+    assert kv.analogy("man", "king", "woman")[0][0] == "queen"
+
+
+def test_reset_cache_after_changing_vectors_in_place():
+    kv = planted()
+    assert kv.most_similar("apple", topn=1)[0][0] != "plum"
+    unit, norms = kv.unit_vectors, kv.norms
+    assert kv.unit_vectors is unit and not unit.flags.writeable and not norms.flags.writeable
+    kv.vectors[kv.index("plum")] = 3 * kv.vectors[kv.index("apple")]   # in place: the cache is now stale
+    kv.reset_cache()
+    assert kv.most_similar("apple", topn=1) == [("plum", pytest.approx(1.0))]
+    assert kv.norms[kv.index("plum")] == pytest.approx(3 * 2 ** 0.5) and kv.unit_vectors is not unit
+    kv.vectors[kv.index("pear")] = kv.vectors[kv.index("apple")]
+    kv.fill_norms(force=True)   # gensim's way
+    assert {w for w, _ in kv.most_similar("apple", topn=2)} == {"pear", "plum"}
+
+
+def test_assigning_vectors_or_forgetting_norms_resets_the_cache():
+    kv = planted()
+    kv.norms   # cached
+    kv.vectors = -kv.vectors.astype(np.float64)
+    assert kv.vectors.dtype == np.float32 and kv.most_similar("king", topn=1)[0][1] == pytest.approx(0.5)
+    kv.vectors[0] *= 2
+    kv.norms = None
+    assert kv.norms[0] == pytest.approx(2 * 2 ** 0.5)
+    with pytest.raises(ValueError, match="norms can only be set to None"):
+        kv.norms = np.ones(8)
+    with pytest.raises(ValueError, match=r"vectors must be \[len\(words\)=8, d\]"):
+        kv.vectors = np.zeros((7, 8))
+
+
 # ------------------------------------------------------------------------------------ queries
 
 def test_planted_analogy_3cosadd_and_3cosmul():
@@ -240,7 +280,7 @@ def test_matches_shared_evaluate_py(tmp_path):
     vecs[:2 * n_rel] += 0.6 * rng.standard_normal((2 * n_rel, dim))   # noise: some answers wrong
     order = rng.permutation(len(words))
     kv = KeyedVectors([words[i] for i in order], vecs[order])
-    kv.save_word2vec_format(tmp_path / "vecs.bin")
+    kv.save_word2vec_format(tmp_path / "vecs.bin", binary=True)
 
     data = tmp_path / "eval"
     data.mkdir()
@@ -291,6 +331,75 @@ def test_save_load_round_trip(tmp_path, binary):
     kv.save_word2vec_format(tmp_path / "kv", binary=binary)
     back = KeyedVectors.load_word2vec_format(tmp_path / "kv", limit=5)
     assert back.words == kv.words[:5] and np.array_equal(back.vectors, kv.vectors[:5]) and back.counts is None
+
+
+def test_save_word2vec_format_defaults_to_text_as_gensim(tmp_path):
+    kv = planted()
+    kv.save_word2vec_format(tmp_path / "kv.txt")
+    lines = (tmp_path / "kv.txt").read_text().splitlines()
+    assert lines[0] == "8 8" and lines[1] == "the 0 0 0 0 1 1 0 0"
+    kv.save_word2vec_format(tmp_path / "glove.txt", write_header=False)
+    assert (tmp_path / "glove.txt").read_text().splitlines() == lines[1:]
+    back = KeyedVectors.load_word2vec_format(tmp_path / "glove.txt", no_header=True, limit=3)
+    assert back.words == kv.words[:3] and np.array_equal(back.vectors, kv.vectors[:3])
+
+
+def test_load_word2vec_format_unicode_errors(tmp_path):
+    (tmp_path / "v.txt").write_bytes(b"2 2\nk\xc3nig 1 2\nok 3 4\n")
+    with pytest.raises(UnicodeDecodeError, match="not UTF-8"):
+        KeyedVectors.load_word2vec_format(tmp_path / "v.txt", unicode_errors="strict")
+    assert KeyedVectors.load_word2vec_format(tmp_path / "v.txt", unicode_errors="ignore").words == ["knig", "ok"]
+    assert KeyedVectors.load_word2vec_format(tmp_path / "v.txt").words == ["k\ufffdnig", "ok"]
+
+
+def _maps_a_file(array: np.ndarray) -> bool:
+    while array is not None and not isinstance(array, np.memmap):
+        array = array.base if isinstance(array.base, np.ndarray) else None
+    return array is not None
+
+
+def test_save_load_and_memory_map(tmp_path):
+    kv = KeyedVectors(planted().words[:-1] + ["\udcff\u65e5"], planted().vectors, counts=planted().counts)
+    kv.save(tmp_path / "kv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kv", "kv.vectors.npy"]
+    assert np.array_equal(np.load(tmp_path / "kv.vectors.npy"), kv.vectors)   # a plain .npy table
+    back = KeyedVectors.load(tmp_path / "kv")
+    assert back.words == kv.words and np.array_equal(back.vectors, kv.vectors)
+    assert np.array_equal(back.counts, kv.counts) and back.vectors.flags.writeable
+    mapped = KeyedVectors.load(str(tmp_path / "kv"), mmap="r")
+    assert _maps_a_file(mapped.vectors) and not mapped.vectors.flags.writeable
+    assert mapped.most_similar("king", topn=3) == kv.most_similar("king", topn=3)
+    assert mapped.get_vector("queen").tolist() == kv["queen"].tolist()
+    KeyedVectors(["a"], [[1.0, 2.0]]).save(tmp_path / "small")
+    assert KeyedVectors.load(tmp_path / "small").counts is None
+
+
+def test_load_refuses_what_save_did_not_write(tmp_path):
+    import pickle
+    from w2v_ext.word2vec_format import VectorFileError
+    planted().save(tmp_path / "kv")
+    (tmp_path / "gensim.kv").write_bytes(pickle.dumps({"vectors": None}))
+    with pytest.raises(VectorFileError, match=r"gensim.kv: a pickle.*from_gensim"):
+        KeyedVectors.load(tmp_path / "gensim.kv")
+    (tmp_path / "other.json").write_text('{"format": "something else"}')
+    with pytest.raises(VectorFileError, match="not a w2v_ext KeyedVectors file"):
+        KeyedVectors.load(tmp_path / "other.json")
+    meta = json.loads((tmp_path / "kv").read_text())
+    (tmp_path / "future").write_text(json.dumps(dict(meta, version=99)))
+    with pytest.raises(VectorFileError, match="version 99"):
+        KeyedVectors.load(tmp_path / "future")
+    (tmp_path / "short").write_text(json.dumps(dict(meta, words=meta["words"][:3])))
+    with pytest.raises(VectorFileError, match=r"'shape' must be \[3, dim\]"):
+        KeyedVectors.load(tmp_path / "short")
+    (tmp_path / "mixed").write_text((tmp_path / "kv").read_text())
+    np.save(tmp_path / "mixed.vectors.npy", np.zeros((8, 3), np.float32))
+    with pytest.raises(VectorFileError, match="files from different saves"):
+        KeyedVectors.load(tmp_path / "mixed")
+    (tmp_path / "alone").write_text((tmp_path / "kv").read_text())
+    with pytest.raises(FileNotFoundError, match="alone.vectors.npy"):
+        KeyedVectors.load(tmp_path / "alone")
+    with pytest.raises(ValueError, match="mmap must be one of"):
+        KeyedVectors.load(tmp_path / "kv", mmap="w+")
 
 
 def test_to_embedding():

@@ -116,6 +116,37 @@ def test_detection_and_forced_format(tmp_path):
             assert words == ["a", "b"] and np.array_equal(got, v)
 
 
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_headerless_text_glove_layout(tmp_path, suffix, monkeypatch):
+    v = _vectors()
+    path = tmp_path / ("glove.txt" + suffix)
+    write_word2vec_format(path, WORDS, v, binary=False, precision=9, write_header=False)
+    opener = gzip.open if suffix else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        assert f.readline().startswith("</s> 1e-30 ")
+    words, got = read_word2vec_format(path, no_header=True)
+    assert words == WORDS and np.array_equal(got, v)
+    for limit in (0, 2, 6, 9):
+        words, got = read_word2vec_format(path, no_header=True, limit=limit)
+        assert words == WORDS[:limit] and np.array_equal(got, v[:limit])
+    monkeypatch.setattr(w2vf, "_CHUNK_BYTES", 7)   # records counted across read chunks
+    assert read_word2vec_format(path, no_header=True)[0] == WORDS
+
+
+def test_headerless_text_without_final_newline_and_errors(tmp_path):
+    (tmp_path / "g.txt").write_bytes(b"a 1 2\nb 3 4")
+    words, got = read_word2vec_format(tmp_path / "g.txt", no_header=True)
+    assert words == ["a", "b"] and got.tolist() == [[1, 2], [3, 4]]
+    (tmp_path / "bad.txt").write_bytes(b"a 1 2\nb 3\n")
+    with pytest.raises(ValueError, match=r"bad.txt: line 2: expected a word and 2 values, got 1"):
+        read_word2vec_format(tmp_path / "bad.txt", no_header=True)
+    (tmp_path / "one.txt").write_bytes(b"lonely\n")
+    with pytest.raises(ValueError, match=r"one.txt: line 1: expected a word and its values"):
+        read_word2vec_format(tmp_path / "one.txt", no_header=True)
+    with pytest.raises(ValueError, match="no_header=True reads text files only"):
+        read_word2vec_format(tmp_path / "g.txt", no_header=True, binary=True)
+
+
 def test_empty_file_and_many_batches(tmp_path, monkeypatch):
     write_word2vec_format(tmp_path / "e", [], np.zeros((0, 3)), binary=True)
     words, v = read_word2vec_format(tmp_path / "e")

@@ -420,7 +420,7 @@ def _eval(args) -> int:
         result["analogy"] = {k: r[k] for k in ("accuracy", "correct", "questions", "total")}
     labels = _pair_file_labels(args.pairs)
     for path, label in labels.items():
-        r = kv.evaluate_word_pairs(path)
+        r = kv.evaluate_word_pairs(path, restrict_vocab=None)
         result[label] = {k: r[k] for k in ("spearman", "pearson", "pairs", "total")}
     if args.json:
         print(json.dumps(result))

@@ -18,6 +18,8 @@ Reading (:func:`read_word2vec_format`)
       word); pass ``errors='strict'`` to fail instead, or ``'surrogateescape'`` to
       keep the exact bytes (the writer re-encodes them unchanged).
     * ``limit=N`` reads the first N records only, without reading the rest.
+    * ``no_header=True`` reads text without the ``<count> <dim>`` line (GloVe's
+      layout): the first line gives dim, a pass over the file counts the records.
     * a file that cannot be read raises :class:`VectorFileError` (a ``ValueError``)
       with one line naming the file and the line (text) or record (binary): bad
       header, wrong number of values, non-numeric value, a binary word holding a
@@ -42,6 +44,7 @@ Writing (:func:`write_word2vec_format`)
       ``%lf`` but without losing small values); ``precision=9`` round-trips
       float32 exactly.  gensim, fastText and word2vec tools all read it.
     * a ``.gz`` / ``.bz2`` / ``.xz`` suffix compresses the output.
+    * ``write_header=False`` leaves out the ``<count> <dim>`` line (GloVe's layout).
     * words that are empty or contain ASCII whitespace (space, tab, newline,
       CR, VT, FF) are rejected: the format cannot represent them.
 """
@@ -94,7 +97,8 @@ def os_error_naming(error: OSError, name: str) -> OSError:
 # ----------------------------------------------------------------------------- reading
 
 def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[int] = None,
-                         errors: str = "replace", drop_nonfinite: bool = False) -> Tuple[List[str], np.ndarray]:
+                         errors: str = "replace", drop_nonfinite: bool = False,
+                         no_header: bool = False) -> Tuple[List[str], np.ndarray]:
     """Read a word2vec text or binary file.
 
     Args:
@@ -103,6 +107,7 @@ def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[in
         limit: read only the first ``limit`` records (None: all).
         errors: how to decode words that are not valid UTF-8 (``str.decode`` errors).
         drop_nonfinite: skip records holding NaN or infinity (default: raise).
+        no_header: the file is text without the ``<count> <dim>`` line (GloVe).
 
     Returns:
         (words, vectors): ``words`` a list of V str in file order, ``vectors`` a
@@ -115,16 +120,14 @@ def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[in
     name = os.fspath(path)
     if limit is not None and (int(limit) != limit or limit < 0):
         raise ValueError(f"limit must be a non-negative integer or None, got {limit!r}")
+    if no_header and binary:
+        raise ValueError("no_header=True reads text files only (binary files always have a header)")
     try:
         with open_read(name) as f:
-            n, dim = _read_header(f, name)
-            if limit is not None:
-                n = min(n, int(limit))
-            rows = _rows_room(f, name, n, dim)
-            if binary is None:
-                binary = n > 0 and _looks_binary(f, dim)
-            reader = _read_binary if binary else _read_text
-            words, vectors = reader(f, n, np.empty((rows, dim), dtype=np.float32), name, errors)
+            if no_header:
+                words, vectors = _read_headerless_text(f, name, limit, errors)
+            else:
+                words, vectors = _read_with_header(f, name, binary, limit, errors)
     except CORRUPT_DATA as e:
         raise _corrupt_stream(name, e) from e
     except OSError as e:
@@ -132,6 +135,44 @@ def read_word2vec_format(path, binary: Optional[bool] = None, limit: Optional[in
             raise _corrupt_stream(name, e) from e
         raise os_error_naming(e, name) from None
     return _finite_records(words, vectors, name, drop_nonfinite)
+
+
+def _read_with_header(f, name, binary: Optional[bool], limit: Optional[int], errors: str):
+    n, dim = _read_header(f, name)
+    if limit is not None:
+        n = min(n, int(limit))
+    rows = _rows_room(f, name, n, dim)
+    if binary is None:
+        binary = n > 0 and _looks_binary(f, dim)
+    reader = _read_binary if binary else _read_text
+    return reader(f, n, np.empty((rows, dim), dtype=np.float32), name, errors)
+
+
+def _read_headerless_text(f, name, limit: Optional[int], errors: str):
+    n, dim = _headerless_shape(f, name, limit)
+    return _read_text(f, n, np.empty((n, dim), dtype=np.float32), name, errors, lineno=0)
+
+
+def _headerless_shape(f, name, limit: Optional[int]) -> Tuple[int, int]:
+    """(records, dim) of a text file without a header: dim from the first line, the
+    records counted as lines (up to `limit`); leaves f where it was."""
+    start = f.tell()
+    first = f.readline()
+    dim = len(first.split()) - 1
+    if dim < 1:
+        raise VectorFileError(f"{name}: line 1: expected a word and its values (no_header=True), "
+                              f"got {first[:80]!r}")
+    f.seek(start)
+    n, last = 0, b"\n"
+    while limit is None or n < limit:
+        chunk = f.read(_CHUNK_BYTES)
+        if not chunk:
+            n += not last.endswith(b"\n")   # a last line without a newline
+            break
+        n += chunk.count(b"\n")
+        last = chunk
+    f.seek(start)
+    return (n if limit is None else min(n, int(limit))), dim
 
 
 def _corrupt_stream(name, error) -> VectorFileError:
@@ -194,12 +235,12 @@ def _looks_binary(f, dim) -> bool:
     return bool(_NOT_TEXT.search(after_word))
 
 
-def _read_text(f, n, vectors, name, errors):
-    """Read n text records into vectors [rows, dim] (rows: as many as the file can hold)."""
+def _read_text(f, n, vectors, name, errors, lineno: int = 1):
+    """Read n text records into vectors [rows, dim] (rows: as many as the file can hold);
+    `lineno` is the number of the line before the first record (the header's)."""
     dim = vectors.shape[1]
     words: List[str] = []
     batch: List[bytes] = []
-    lineno = 1
     for raw in f:
         if len(words) == n:
             break
@@ -339,7 +380,7 @@ def nonfinite_rows(vectors: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- writing
 
 def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binary: bool = True,
-                          precision: int = 6) -> None:
+                          precision: int = 6, write_header: bool = True) -> None:
     """Write ``words`` and ``vectors`` [V, dim] in word2vec format, atomically.
 
     Args:
@@ -348,6 +389,7 @@ def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binar
         vectors: [V, dim] real array, written as float32.
         binary: word2vec.c binary layout (True) or text (False).
         precision: significant digits in text mode (``%.<precision>g``); 9 is exact.
+        write_header: start with the ``<count> <dim>`` line (False: GloVe's layout).
     """
     name = os.fspath(path)
     vectors = np.asarray(vectors)
@@ -369,7 +411,8 @@ def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binar
     vectors = np.ascontiguousarray(vectors, dtype="<f4")
     with atomic_write(name) as raw:
         f = compressing(raw, name)
-        f.write(b"%d %d\n" % vectors.shape)
+        if write_header:
+            f.write(b"%d %d\n" % vectors.shape)
         for start in range(0, len(words), _WRITE_BATCH):
             stop = min(start + _WRITE_BATCH, len(words))
             f.write(_encode_records(words[start:stop], vectors[start:stop], binary, precision))
