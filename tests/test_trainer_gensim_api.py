@@ -357,14 +357,27 @@ def test_wv_is_one_object_kept_current_by_training(sentences, monkeypatch):
         model.wv.similarity(word, model.vocab.words[0])
     assert len(made) == 1 and np.shares_memory(model.wv.vectors, model.input_table)
     wv = model.wv
+    assert wv.key_to_index is model.vocab.index   # shared, not rebuilt
     stale = wv.unit_vectors.copy()
+    stale_norms = wv.norms.copy()
 
     def check_current(m, stats):
-        assert m.wv is wv and np.array_equal(wv.unit_vectors, unit(m.input))
+        assert m.wv is wv
+        np.testing.assert_allclose(wv.unit_vectors, unit(m.input), rtol=1e-5, atol=1e-6)
 
     model.train(sentences, callbacks=[check_current])
-    assert not np.array_equal(stale, wv.unit_vectors) and np.array_equal(wv.unit_vectors, unit(model.input))
+    assert not np.allclose(stale, wv.unit_vectors, atol=1e-3)
+    np.testing.assert_allclose(wv.unit_vectors, unit(model.input), rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(stale_norms, wv.norms)
+    np.testing.assert_allclose(wv.norms, np.linalg.norm(model.input, axis=1), rtol=1e-5)
+    word = model.vocab.words[3]
+    expected = unit(model.input) @ unit(model.input)[3]
+    assert [w for w, _ in wv.most_similar(word, topn=3)] == [model.vocab.words[i] for i in np.argsort(-expected)[1:4]]
     assert model.wv is wv and len(made) == 1
+    model.build_vocab([["brand", "new", "words"]] * 3, update=True)   # a new vocabulary: a new object
+    assert model.wv is not wv and model.wv.words[-3:] == model.vocab.words[-3:] and "brand" in model.wv
+    assert model.wv.key_to_index is model.vocab.index and len(made) == 2
+    wv = model.wv
     model.set_weights(model.input * 2, model.output)   # new tables: a new object
     assert model.wv is not wv and np.shares_memory(model.wv.vectors, model.input_table)
 

@@ -250,17 +250,18 @@ class Word2Vec:
 
     @property
     def wv(self) -> KeyedVectors:
-        """The word vectors (input weights) as KeyedVectors sharing the model's memory: one
-        object per vocabulary and table, whose cached unit vectors are dropped whenever
-        training changes the weights (after every epoch and train() call)."""
+        """The word vectors (input weights) as KeyedVectors sharing the model's memory and
+        its vocabulary's index: one object per vocabulary and table (O(1) to access),
+        whose cached norms are reset whenever training changes the weights (after every
+        epoch and train() call)."""
         self._require_vocab()
         if self._wv is None or self._wv_source[0] is not self.vocab or self._wv_source[1] is not self.input_table:
-            self._wv = KeyedVectors(self.vocab.words, self.input, self.vocab.counts)
+            self._wv = KeyedVectors(self.vocab.words, self.input, self.vocab.counts, key_to_index=self.vocab.index)
             self._wv_source = (self.vocab, self.input_table)
         return self._wv
 
     def weights_changed(self) -> None:
-        """Drop what was computed from the weights (wv's unit vectors); training calls it,
+        """Drop what was computed from the weights (wv's cached norms); training calls it,
         and so should code that changes model.input in place."""
         if self._wv is not None:
             self._wv.reset_cache()
