@@ -193,7 +193,7 @@ def test_online_update_keeps_old_rows_and_trains_the_new_words(tmp_path):
     added = {w: sum(line.split().count(w) for line in lines) for w in model.vocab.words}
     assert model.vocab.counts.tolist() == [c + added[w] for w, c in zip(old_words, old_counts.tolist())] + \
         [added[w] for w in model.vocab.words[V0:]]
-    assert model.vocab.epoch_words == sum(added.values()) and model.corpus_count == len(lines) + 1   # + the file's end
+    assert model.vocab.epoch_words == sum(added.values()) and model.corpus_count == len(lines)
     # old rows kept; new input rows as a fresh model's, output rows zero
     assert np.array_equal(model.input[:V0], old_in) and np.array_equal(model.output[:V0], old_out)
     assert np.array_equal(model.input[V0:], initial_input(V, model.settings)[V0:]) and not model.output[V0:].any()
@@ -263,8 +263,15 @@ def test_corpus_count_of_text_does_not_depend_on_the_threads(tmp_path):
     lines = zipf_lines(np.random.default_rng(2), 30, 3000)
     path = write_text(tmp_path / "c.txt", lines)
     one, two = (Word2Vec(**dict(SMALL, threads=t)).build_vocab(path) for t in (1, 2))
-    assert one.corpus_count == two.corpus_count == len(lines) + 1   # the lines and the file's end
+    assert one.corpus_count == two.corpus_count == len(lines)   # its lines, as gensim's LineSentence
     assert one.corpus_total_words == two.corpus_total_words == sum(len(line.split()) for line in lines)
+    # a last line without a newline is a sentence too; each file's lines count
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    other = write_text(tmp_path / "d.txt", lines[:5])
+    for t in (1, 2):
+        assert Word2Vec(**dict(SMALL, threads=t)).build_vocab(path).corpus_count == len(lines)
+        assert Word2Vec(**dict(SMALL, threads=t)).build_vocab([path, other]).corpus_count == len(lines) + 5
 
 
 def test_start_and_end_alpha_set_the_learning_rates(sentences):

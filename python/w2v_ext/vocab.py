@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class Vocabulary:
 
     What the corpus last counted for it held: `corpus_words` words (out-of-vocabulary
     ones included; gensim's corpus_total_words), `corpus_sentences` sentences (token
-    lists, or newlines and file ends of text; gensim's corpus_count), None when unknown,
+    lists, or lines of text files; gensim's corpus_count), None when unknown,
     and `epoch_words` words of the vocabulary: what one epoch over that corpus trains."""
 
     def __init__(self, words: Sequence[str], counts):
@@ -108,8 +108,8 @@ def count_words(corpus: Corpus, max_vocab_size: Optional[int] = None, threads: i
                     return None
                 counter.add_block(block)
             path, _, end = r
-            # a file's end ends a sentence, as when its blocks are read one after another
-            counter.add_block(b"\n" if end == os.path.getsize(path) else b"", last=True)
+            # a file's end ends its last sentence, if no newline did
+            counter.add_block(b"\n" if end == os.path.getsize(path) and not _ends_line(path) else b"", last=True)
             return counter
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -128,10 +128,31 @@ def count_words(corpus: Corpus, max_vocab_size: Optional[int] = None, threads: i
             total.merge(other)
         return total
     counter = _native.cpu.WordCounter(limit, token_records=corpus.token_records)
-    for block in corpus.blocks():
+    for block in corpus.blocks() if corpus.token_records else _lines_once(corpus.blocks()):
         counter.add_block(block)
     counter.add_block(b"", last=True)
     return counter
+
+
+def _ends_line(path: str) -> bool:
+    """Whether a plain file's last byte is a newline (False for an empty file)."""
+    if os.path.getsize(path) == 0:
+        return False
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+def _lines_once(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """Text blocks without the newline Corpus.blocks adds after a file that ended in
+    one, so that a file's sentences (counter.newlines) are its lines, as gensim counts
+    them; the words are the same."""
+    ended = False
+    for block in blocks:
+        if block == b"\n" and ended:
+            continue
+        ended = block.endswith(b"\n")
+        yield block
 
 
 def build_vocabulary(corpus: Corpus, min_count: int = 5, max_vocab_size: Optional[int] = None,
