@@ -53,10 +53,17 @@ class EpochLogger(CallbackAny2Vec):
         self.losses.append(model.get_latest_training_loss())
 
 
-sentences = MyCorpus()
+# the Word2Vec docs: a list of token lists
 logger = EpochLogger()
-model = Word2Vec(sentences=sentences, vector_size=32, window=5, min_count=1, workers=1, sg=1, seed=1,
+model = Word2Vec(sentences=token_lists, vector_size=32, window=5, min_count=1, workers=1, sg=1, epochs=5, seed=1,
                  compute_loss=True, callbacks=[logger])
+
+# the tutorial: a corpus streamed from a file; or build_vocab, then train
+sentences = MyCorpus()
+streamed = Word2Vec(sentences=sentences, vector_size=32, min_count=1, workers=1, sg=1, seed=1)
+two_steps = Word2Vec(vector_size=32, min_count=1, workers=1, sg=1, seed=1)
+two_steps.build_vocab(sentences)
+two_steps.train(sentences, total_examples=two_steps.corpus_count, epochs=two_steps.epochs)
 
 vec_w0_0 = model.wv["w0_0"]
 first_words = []
@@ -125,8 +132,10 @@ def test_a_gensim_tutorial_runs_with_only_its_imports_changed(files, tmp_path, m
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))   # the tutorial's temporary file goes there
     rng = np.random.default_rng(1)
     corpus_path = tmp_path / "grid.cor"
-    corpus_path.write_text("".join(" ".join(sentence) + "\n" for sentence in grid_sentences(rng, range(GRID), 6000)))
-    namespace = {"corpus_path": str(corpus_path), "new_sentences": grid_sentences(rng, [0, 6], 3000),
+    token_lists = grid_sentences(rng, range(GRID), 6000)
+    corpus_path.write_text("".join(" ".join(sentence) + "\n" for sentence in token_lists))
+    namespace = {"token_lists": token_lists, "corpus_path": str(corpus_path),
+                 "new_sentences": grid_sentences(rng, [0, 6], 3000),
                  "pairs_path": str(files / "pairs.tsv"), "questions_path": str(files / "questions.txt")}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -154,6 +163,12 @@ def test_a_gensim_tutorial_runs_with_only_its_imports_changed(files, tmp_path, m
     total = sections[-1]
     assert ns["score"] == len(total["correct"]) / (len(total["correct"]) + len(total["incorrect"])) >= 0.9
     assert ns["spearman"][0] > 0.7 and ns["pearson"][0] > 0.5 and ns["oov_ratio"] == 0.0
+    back = type(model).load(ns["temporary_filepath"], progress=False)   # as saved: before new_model trained
+    assert back.wv.index_to_key == new_model.wv.index_to_key and len(back.history) == 5
+    # the same corpus streamed from its file, or counted then trained, trains the same vectors
+    for other in (ns["streamed"], ns["two_steps"]):
+        assert other.wv.index_to_key == back.wv.index_to_key and other.corpus_count == back.corpus_count == 6000
+        assert np.array_equal(other.wv.vectors, back.wv.vectors)
     # the loaded model trained on: 5 epochs more, then 1 over a sentence it does not know
     assert [h["words"] > 0 for h in new_model.history] == [True] * 10 + [False]
     # the new row learnt its columns: w6_0's neighbours are column 0's words and markers
@@ -162,5 +177,3 @@ def test_a_gensim_tutorial_runs_with_only_its_imports_changed(files, tmp_path, m
     assert len(column_0) >= 4, ns["new_neighbours"]
     assert ns["training_loss"] > 0
     assert model.wv.index_to_key == model.vocab.words and model.corpus_count == 3000
-    back = type(model).load(ns["temporary_filepath"], progress=False)   # as saved: before new_model trained
-    assert back.wv.index_to_key == new_model.wv.index_to_key and len(back.history) == 5
