@@ -75,6 +75,18 @@ def test_gensim_values_we_do_not_train_with_are_refused(kw, needle):
         Word2Vec(**kw, **QUIET)
 
 
+def test_gensim_arguments_without_effect_are_accepted(sentences):
+    """A common tutorial's lines: build_vocab(progress_per=...), train(report_delay=...)."""
+    kw = dict(SMALL, model="sg", seed=3)
+    plain = Word2Vec(**kw).build_vocab(sentences)
+    plain.train(sentences)
+    other = Word2Vec(comment="tutorial", batch_words=100, hashfxn=hash, **kw)
+    other.build_vocab(sentences, progress_per=10000, keep_raw_vocab=True)
+    other.train(sentences, total_examples=other.corpus_count, epochs=other.epochs, report_delay=1, word_count=0,
+                queue_factor=4)
+    assert np.array_equal(plain.input, other.input) and np.array_equal(plain.output, other.output)
+
+
 def test_gensim_3_names_are_refused_with_their_gensim_4_name():
     with pytest.raises(TypeError, match=r"'size' \(gensim 3's name; gensim 4's is vector_size\)"):
         Word2Vec(size=100)

@@ -331,6 +331,7 @@ GENSIM_FIXED = {
 GENSIM_IGNORED = {
     "batch_words": "the corpus reaches the trainer in blocks of about 8 MiB of text (Word2Vec's block_bytes)",
     "hashfxn": "input vectors are drawn from the seed, not from a hash of each word",
+    "comment": "gensim shows it in the model's repr",
 }
 # gensim 3's names, which gensim 4 renamed
 GENSIM3_NAMES = {"size": "vector_size", "iter": "epochs"}

@@ -133,8 +133,8 @@ class Word2Vec:
         return world
 
     # ---- vocabulary and weights -------------------------------------------------
-    def build_vocab(self, corpus_iterable=None, corpus_file=None, update: bool = False,
-                    trim_rule: Optional[TrimRule] = None) -> "Word2Vec":
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update: bool = False, progress_per: int = 10000,
+                    keep_raw_vocab: bool = False, trim_rule: Optional[TrimRule] = None) -> "Word2Vec":
         """Count the corpus (given as either argument), keep the words seen min_count times
         (at most max_final_vocab, the most frequent), and initialise the weights as
         word2vec.c does (input uniform in +-init_range/dim, output zero). In a distributed
@@ -150,7 +150,10 @@ class Word2Vec:
         is raised by the corpus's, and the sampling tables follow the summed counts; the
         old words keep their rows and training, the new ones start as in a fresh model
         (input uniform in +-init_range/dim, output zero). The next train() call runs a
-        new schedule whose epochs are this corpus's words."""
+        new schedule whose epochs are this corpus's words.
+
+        gensim's `progress_per` (its log's interval) and `keep_raw_vocab` (no raw counts
+        are kept here) are accepted without effect."""
         s = self.settings
         t0 = time.perf_counter()
         corpus = self._corpus(one_corpus(corpus_iterable=corpus_iterable, corpus_file=corpus_file))
@@ -284,7 +287,8 @@ class Word2Vec:
     # ---- training ----------------------------------------------------------------
     def train(self, corpus_iterable=None, corpus_file=None, total_examples: Optional[int] = None,
               total_words: Optional[int] = None, epochs: Optional[int] = None, start_alpha: Optional[float] = None,
-              end_alpha: Optional[float] = None, callbacks: Sequence = (), compute_loss: bool = False, *,
+              end_alpha: Optional[float] = None, word_count: int = 0, queue_factor: int = 2,
+              report_delay: float = 1.0, compute_loss: bool = False, callbacks: Sequence = (), *,
               block_callbacks: Sequence[Callable] = (), progress: Optional[bool] = None) -> dict:
         """Train on the corpus (given as either argument) for `epochs` (default: the
         settings') epochs.
@@ -297,7 +301,9 @@ class Word2Vec:
         in gensim); `total_examples` (sentences) and `total_words` (words, out-of-vocabulary
         ones included) need not be given, and when given are checked against what
         build_vocab counted (a warning if they differ: the schedule follows the counted
-        words, not the totals); `compute_loss` has no effect.
+        words, not the totals); `compute_loss` has no effect, and neither have
+        `word_count`, `queue_factor` and `report_delay` (gensim's progress log and job
+        queue: progress is the `progress` line here).
 
         Callbacks (the model's, then these) run at every epoch: callables as
         callback(model, epoch_stats) after it, gensim-style objects (CallbackAny2Vec's
