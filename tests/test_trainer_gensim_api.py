@@ -114,6 +114,12 @@ def test_gensim_attributes_read_and_set_the_settings():
     assert model.settings.window == 5
     with pytest.raises(ValueError, match="min_alpha must not exceed alpha"):
         model.min_alpha = 1.0
+    model.vector_size = 10   # no weights yet: fine
+    model.build_vocab([["a", "b"]] * 5)
+    with pytest.raises(ValueError, match=r"^vector_size cannot change once the model has weights \(\[2, 10\]\): "
+                                         r"set it before build_vocab$"):
+        model.vector_size = 12
+    assert model.settings.dim == 10 and model.wv.vector_size == 10
 
 
 def test_the_corpus_under_gensims_names(tmp_path, sentences):

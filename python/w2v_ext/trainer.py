@@ -467,7 +467,11 @@ class _GensimAttribute:
         return gensim_value(model.settings, self.field)
 
     def __set__(self, model, value) -> None:
-        model.settings = model.settings.replaced(**{self.name: value})
+        settings = model.settings.replaced(**{self.name: value})
+        if settings.dim != model.settings.dim and model.input_table is not None:
+            raise ValueError(f"{self.name} cannot change once the model has weights ([{len(model.vocab)}, "
+                             f"{model.settings.dim}]): set it before build_vocab")
+        model.settings = settings
 
 
 for _name in gensim_names():
