@@ -33,7 +33,7 @@ from w2v_ext.corpus import Corpus  # noqa: E402
 from w2v_ext.trainer import Word2Vec  # noqa: E402
 from w2v_ext.vectors import KeyedVectors  # noqa: E402
 
-SETTINGS = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, seed=1)
+SETTINGS = dict(model="sg", dim=100, window=5, negative=5, sample=1e-3, min_count=5, seed=1)
 
 
 def encoded(corpus: str, vocab) -> tuple:

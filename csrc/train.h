@@ -26,7 +26,7 @@ enum class Architecture : int32_t { skip_gram = 0, cbow = 1 };
 
 struct TrainSettings {
   Architecture architecture;
-  int32_t window;            // maximum reach; each centre draws its own in [1, window]
+  int32_t window;            // maximum reach; each centre draws its own in [1, window] (see shrink_windows)
   int32_t negative;          // noise words per centre (CBOW, shared skip-gram) or per pair
   float alpha;               // starting learning rate, decaying linearly over the run ...
   float min_alpha;           // ... to this (> 0), or 0: word2vec.c's decay to alpha * 1e-4
@@ -34,6 +34,7 @@ struct TrainSettings {
   bool shared_negatives;     // skip-gram: one set of negatives per window (pWord2Vec's HogBatch) or per pair (word2vec.c)
   uint64_t seed;
   int64_t loss_every;        // the loss is measured on centres whose position is a multiple of this (0: never)
+  bool shrink_windows;       // true: word2vec.c's random reach per centre; false: every centre reaches `window`
 };
 
 // Whole sentences of vocabulary ids. Positions count in-vocabulary words from the start

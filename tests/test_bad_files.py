@@ -249,6 +249,13 @@ def test_model_metadata_that_is_not_json(model_file, tmp_path):
     ({"epochs_done": 1}, None, "'epochs_done' (1) exceeds 'epochs_planned' (0)"),
     ({"epochs_planned": 2}, None, "'words_planned' (0) must be 'epochs_planned' (2) x"),
     ({"history": {"a": 1}}, None, "'history'"),
+    ({"corpus": [1]}, None, "'corpus' must be a JSON object"),
+    ({"corpus": {"sentences": -1}}, None, "'corpus' 'sentences' must be an integer >= 0 or null, got -1"),
+    ({"corpus": {"words": 2.5}}, None, "'corpus' 'words'"),
+    ({"corpus": {"epoch_words": 0}}, None, "'corpus' 'epoch_words' must be an integer in [1, "),
+    ({"corpus": {"epoch_words": 10**6}}, None, "'corpus' 'epoch_words'"),
+    (None, {"ns_exponent": 11}, "ns_exponent must be a number in [-10, 10]"),
+    (None, {"shrink_windows": 1}, "shrink_windows must be true or false"),
 ])
 def test_model_metadata_is_checked(model_file, tmp_path, fields, settings, words):
     path = rewritten(model_file, tmp_path / "m.model", fields=fields, settings=settings)

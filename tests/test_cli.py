@@ -20,9 +20,9 @@ from w2v_ext.settings import Settings
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 
-COMMON = ["--dim", "12", "--min-count", "2", "--window", "3", "--negative", "3", "--epochs", "2", "--threads", "1",
+COMMON = ["--model", "sg", "--dim", "12", "--min-count", "2", "--window", "3", "--negative", "3", "--epochs", "2", "--threads", "1",
           "--seed", "3"]
-API = dict(dim=12, min_count=2, window=3, negative=3, epochs=2, threads=1, seed=3, progress=False)
+API = dict(model="sg", dim=12, min_count=2, window=3, negative=3, epochs=2, threads=1, seed=3, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_ctrl_c_saves_and_resume_finishes_bit_identical(tmp_path, zipf_corpus):
     are written; --resume then ends with exactly the vectors of an uninterrupted run (the
     block the native call was training when Ctrl-C came is finished and counted)."""
     corpus = zipf_corpus(0, 300, 8000, max_len=25)
-    args = ["--threads", "1", "--epochs", "20", "--dim", "64", "--min-count", "1", "--sample", "0"]
+    args = ["--model", "sg", "--threads", "1", "--epochs", "20", "--dim", "64", "--min-count", "1", "--sample", "0"]
     # an epoch is ~0.1 s, nearly all of it in the native call: land inside one, not at a boundary
     returncode, err = signal_during_training([corpus, "-o", tmp_path / "stopped.bin",
                                               "--save-model", tmp_path / "stopped.model", *args], signal.SIGINT)
@@ -250,9 +250,10 @@ TORCH_FREE = textwrap.dedent("""
         sys.meta_path.insert(0, NoTorch())
     import w2v_ext, w2v_ext.trainer, w2v_ext.cli
     from w2v_ext.trainer import Word2Vec
-    m = Word2Vec(sys.argv[1], dim=8, min_count=1, threads=2, progress=False)
+    m = Word2Vec(sys.argv[1], model="sg", epochs=1, dim=8, min_count=1, threads=2, progress=False)
     m.wv.most_similar(m.vocab.words[0])
-    assert w2v_ext.cli.main(["train", sys.argv[1], "-o", sys.argv[1] + ".bin", "--dim", "8", "--quiet"]) == 0
+    assert w2v_ext.cli.main(["train", sys.argv[1], "-o", sys.argv[1] + ".bin", "--model", "sg", "--epochs", "1",
+                          "--dim", "8", "--quiet"]) == 0
     assert w2v_ext.cli.main(["similar", sys.argv[1] + ".bin", m.vocab.words[0]]) == 0
     print("TORCH_LOADED" if "torch" in sys.modules else "NO_TORCH")
 """)

@@ -28,8 +28,8 @@ from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 from w2v_ext.vocab import build_vocabulary
 
-SMALL = dict(dim=8, window=3, negative=3, min_count=1, sample=1e-2, threads=1, epochs=2, seed=1, progress=False)
-CLI_SMALL = ["--dim", "8", "--window", "3", "--negative", "3", "--min-count", "1", "--threads", "1",
+SMALL = dict(model="sg", dim=8, window=3, negative=3, min_count=1, sample=1e-2, threads=1, epochs=2, seed=1, progress=False)
+CLI_SMALL = ["--model", "sg", "--dim", "8", "--window", "3", "--negative", "3", "--min-count", "1", "--threads", "1",
              "--epochs", "2", "--seed", "1", "--quiet"]
 
 

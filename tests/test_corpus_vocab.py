@@ -70,7 +70,7 @@ def vocab_of(model):
     return list(zip(model.vocab.words, model.vocab.counts.tolist()))
 
 
-SMALL = dict(dim=8, window=3, negative=3, min_count=2, sample=1e-2, threads=1, epochs=1, progress=False)
+SMALL = dict(model="sg", dim=8, window=3, negative=3, min_count=2, sample=1e-2, threads=1, epochs=1, progress=False)
 
 
 def train_small(corpus, **kw):
@@ -438,7 +438,7 @@ HUGE_LINE_SCRIPT = textwrap.dedent("""
     import resource, sys
     from w2v_ext.trainer import Word2Vec
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    m = Word2Vec(dim=8, window=2, negative=1, min_count=5, threads=2, progress=False)
+    m = Word2Vec(model="sg", epochs=1, dim=8, window=2, negative=1, min_count=5, threads=2, progress=False)
     m.build_vocab(sys.argv[1])
     stats = m.train(sys.argv[1])
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024

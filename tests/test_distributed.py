@@ -197,7 +197,7 @@ def test_two_ranks_same_vocabulary_same_weights_as_good_as_one(topics, tmp_path)
 def test_cli_under_torchrun(topics, tmp_path):
     path, label, one = topics
     out = tmp_path / "vectors.bin"
-    r, _ = torchrun("-m", "w2v_ext", "train", path, "-o", out, "--dim", 24, "--min-count", 1, "--epochs", 3,
+    r, _ = torchrun("-m", "w2v_ext", "train", path, "-o", out, "--model", "sg", "--dim", 24, "--min-count", 1, "--epochs", 3,
                     "--threads", 1, "--seed", 5, "--sync-words", SYNC_WORDS, "--save-model", tmp_path / "m.model")
     assert r.returncode == 0, r.stderr
     # rank 0 alone prints and writes; the counts are global
@@ -220,7 +220,7 @@ def test_cli_under_torchrun(topics, tmp_path):
 def test_a_failing_rank_stops_the_job_with_a_clear_error(topics, tmp_path, fault, message):
     path = topics[0]
     out = tmp_path / "v.bin"
-    r, seconds = torchrun(FAULT_CLI, "train", path, "-o", out, "--dim", 8, "--min-count", 1, "--threads", 1,
+    r, seconds = torchrun(FAULT_CLI, "train", path, "-o", out, "--model", "sg", "--dim", 8, "--min-count", 1, "--threads", 1,
                           "--epochs", 3, "--sync-words", SYNC_WORDS, "--dist-timeout", 3, "--quiet",
                           env={FAULT_ENV: fault}, timeout=60)
     assert r.returncode != 0
@@ -239,7 +239,8 @@ def test_a_rank_that_dies_without_torchrun(topics, tmp_path):
     for rank in (0, 1):
         env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOCAL_WORLD_SIZE="2",
                    MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), **{FAULT_ENV: "1:exit"})
-        args = ["train", path, "-o", tmp_path / "v.bin", "--dim", 8, "--min-count", 1, "--threads", 1,
+        args = ["train", path, "-o", tmp_path / "v.bin", "--model", "sg", "--epochs", 1, "--dim", 8, "--min-count", 1,
+                "--threads", 1,
                 "--sync-words", SYNC_WORDS, "--dist-timeout", 10, "--quiet"]
         procs.append(subprocess.Popen([sys.executable, FAULT_CLI, *map(str, args)], env=env, cwd=REPO, text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE))

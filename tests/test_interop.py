@@ -11,7 +11,7 @@ from w2v_ext import KeyedVectors, Word2Vec
 
 @pytest.fixture(scope="module")
 def model(zipf_corpus):
-    return Word2Vec(zipf_corpus(2, 50, 300), dim=16, min_count=2, epochs=2, threads=1, progress=False)
+    return Word2Vec(zipf_corpus(2, 50, 300), model="sg", dim=16, min_count=2, epochs=2, threads=1, progress=False)
 
 
 def test_trained_vectors_to_embedding(model):

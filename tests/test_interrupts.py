@@ -23,7 +23,7 @@ def corpus(zipf_corpus):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_termination_signals_save_like_ctrl_c(corpus, tmp_path, signum):
-    args = ["--threads", "1", "--epochs", "40", "--dim", "64", "--min-count", "1", "--sample", "0"]
+    args = ["--model", "sg", "--threads", "1", "--epochs", "40", "--dim", "64", "--min-count", "1", "--sample", "0"]
     returncode, err = signal_during_training([corpus, "-o", tmp_path / "stopped.bin",
                                               "--save-model", tmp_path / "stopped.model", *args], signum)
     if returncode == 0:

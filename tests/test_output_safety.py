@@ -24,8 +24,8 @@ from w2v_ext import atomic_file
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 
-FAST = ["--dim", "8", "--min-count", "1", "--threads", "1", "--epochs", "1", "--seed", "2"]
-SMALL = dict(dim=8, min_count=1, threads=1, epochs=1, seed=2, progress=False)
+FAST = ["--model", "sg", "--dim", "8", "--min-count", "1", "--threads", "1", "--epochs", "1", "--seed", "2"]
+SMALL = dict(model="sg", dim=8, min_count=1, threads=1, epochs=1, seed=2, progress=False)
 
 
 @pytest.fixture(scope="module")

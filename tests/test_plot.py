@@ -183,7 +183,7 @@ def corpus(zipf_corpus):
 
 def test_block_records_and_their_curve(corpus, tmp_path):
     records, seen_by = [], []
-    model = Word2Vec(dim=8, min_count=1, epochs=3, threads=1, progress=False,
+    model = Word2Vec(model="sg", dim=8, min_count=1, epochs=3, threads=1, progress=False,
                      block_callbacks=[lambda m, r: seen_by.append(m)], block_bytes=2000)   # many points
     model.build_vocab(corpus)
     stats = model.train(corpus, block_callbacks=[lambda m, r: records.append(dict(r))])
@@ -317,7 +317,7 @@ def test_cli_plot_and_train_curve_without_matplotlib(vectors, corpus, tmp_path):
 
 def test_cli_train_curve(corpus, tmp_path):
     r = run_cli("train", corpus, "-o", tmp_path / "v.bin", "--curve", tmp_path / "curve.png", "--min-count", "1",
-                "--dim", "8", "--epochs", "3", "--threads", "1")
+                "--model", "sg", "--dim", "8", "--epochs", "3", "--threads", "1")
     assert r.returncode == 0, r.stderr
     assert f"wrote {tmp_path / 'curve.png'}" in r.stderr
     assert_drawn_png(tmp_path / "curve.png", size=(800, 450))

@@ -260,8 +260,8 @@ def test_init_range_is_validated(init_range):
 
 def test_progress_line_shows_the_schedule(tmp_path, capsys):
     path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(3), 20, 50))
-    Word2Vec(path, dim=8, min_count=1, epochs=1, threads=1, progress=True)
+    Word2Vec(path, model="sg", dim=8, min_count=1, epochs=1, threads=1, progress=True)
     err = capsys.readouterr().err
     assert "epoch 1/1" in err and "100.0%" in err and "lr 0.0" in err and "words/s" in err
-    Word2Vec(path, dim=8, min_count=1, epochs=1, threads=1, progress=False)
+    Word2Vec(path, model="sg", dim=8, min_count=1, epochs=1, threads=1, progress=False)
     assert capsys.readouterr().err == ""

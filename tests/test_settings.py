@@ -25,8 +25,10 @@ def expected_row(field, option):
     shown = option.rule.choices if isinstance(option.rule, Choice) else \
         option.rule.shown if isinstance(option.rule, Device) else ()
     flag_cell = "`" + " ".join([flag, "\\|".join(shown)] if shown else [flag]) + "`"
+    gensim_cell = (f"`{option.gensim}`" if option.gensim else "—") + \
+        (f" ({option.gensim_default})" if option.gensim_default else "")
     default = option.shown_default or (f"{field.default:,}" if isinstance(field.default, int) else str(field.default))
-    return [flag_cell, option.word2vec_c, default, option.notes]
+    return [flag_cell, option.word2vec_c, gensim_cell, default, option.notes]
 
 
 def test_readme_option_table_says_what_settings_say():
@@ -54,7 +56,7 @@ def test_the_train_command_has_an_option_for_every_setting():
 
 
 @pytest.mark.parametrize("kw, distributed, needle", [
-    (dict(device="cuda", shared_negatives=False), False, "shared_negatives=False"),
+    (dict(model="sg", device="cuda", shared_negatives=False), False, "shared_negatives=False"),
     (dict(device="cuda:1"), True, "in distributed training each rank uses cuda:LOCAL_RANK"),
 ])
 def test_combinations_that_cannot_train(kw, distributed, needle):

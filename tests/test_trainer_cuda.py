@@ -18,7 +18,7 @@ from w2v_ext.trainer import Word2Vec
 
 
 def _train(path, device, **settings):
-    kw = dict(dim=40, window=3, negative=4, min_count=1, epochs=2, threads=1, seed=7, progress=False)
+    kw = dict(model="sg", dim=40, window=3, negative=4, min_count=1, epochs=2, threads=1, seed=7, progress=False)
     kw.update(settings)
     return Word2Vec(path, device=device, **kw)
 
@@ -57,8 +57,10 @@ def test_one_sentence_matches_cpu(kernel_device, tmp_path, model, sample):
 
 
 @pytest.mark.parametrize("settings", [dict(model="cbow", cbow_mean=False), dict(model="sg", min_alpha=1e-3, alpha=0.05),
-                                      dict(model="cbow", init_range=1.0, seed=11)],
-                         ids=["cbow-sum", "sg-min-alpha", "cbow-init-seed"])
+                                      dict(model="cbow", init_range=1.0, seed=11),
+                                      dict(model="sg", shrink_windows=False, ns_exponent=0.3),
+                                      dict(model="cbow", shrink_windows=False, ns_exponent=-0.5)],
+                         ids=["cbow-sum", "sg-min-alpha", "cbow-init-seed", "sg-fixed-window", "cbow-fixed-window"])
 def test_one_sentence_settings_match_cpu(kernel_device, tmp_path, settings):
     path = _one_sentence(tmp_path / "one.txt", 300, seed=6)
     cpu, gpu = _train(path, "cpu", **settings), _train(path, "cuda", **settings)

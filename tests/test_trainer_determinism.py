@@ -14,7 +14,7 @@ from trainer_testing import BlockRecorder, write_text
 from w2v_ext import model_format
 from w2v_ext.trainer import Word2Vec
 
-SETTINGS = dict(dim=10, window=3, negative=3, min_count=2, sample=1e-2, threads=1, progress=False)
+SETTINGS = dict(model="sg", epochs=1, dim=10, window=3, negative=3, min_count=2, sample=1e-2, threads=1, progress=False)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import os
 
+import numpy as np
 import pytest
 
 import w2v_ext.model_format
@@ -15,7 +16,7 @@ from w2v_ext import cli
 from w2v_ext.corpus import CorpusError
 from w2v_ext.trainer import Word2Vec
 
-SMALL = dict(dim=8, min_count=1, threads=1, progress=False)
+SMALL = dict(model="sg", epochs=1, dim=8, min_count=1, threads=1, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -89,10 +90,15 @@ def test_no_word_reaches_min_count(tmp_path, capsys):
 
 
 def test_training_corpus_without_vocabulary_words(tmp_path, corpus):
+    """As in gensim (whose docs train a model on [["hello", "world"]]): each epoch trains
+    nothing, with a warning naming the corpus."""
     other = write_text(tmp_path / "other.txt", ["nothing here is known", "at all"])
-    model = Word2Vec(**SMALL).build_vocab(corpus)
-    with pytest.raises(CorpusError, match="no words of the vocabulary"):
-        model.train(other)
+    model = Word2Vec(**dict(SMALL, epochs=2)).build_vocab(corpus)
+    before = model.input.copy(), model.output.copy()
+    with pytest.warns(UserWarning, match=r"other.txt.*holds no word of the vocabulary: epoch \d trained nothing"):
+        stats = model.train(other)
+    assert stats["words"] == 0 and stats["finished"] and [h["words"] for h in model.history] == [0, 0]
+    assert np.array_equal(model.input, before[0]) and np.array_equal(model.output, before[1])
 
 
 def test_corrupt_compressed_corpus(tmp_path, corpus):

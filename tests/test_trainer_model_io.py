@@ -15,7 +15,7 @@ from w2v_ext import model_format
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 
-SETTINGS = dict(dim=10, window=3, negative=3, min_count=1, sample=1e-2, threads=1, progress=False)
+SETTINGS = dict(model="sg", epochs=1, dim=10, window=3, negative=3, min_count=1, sample=1e-2, threads=1, progress=False)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """The native corpus trainer (threads=1) against tests/trainer_reference.py, a plain
 Python restatement of the recipe with the same counter-based draws: skip-gram with
 shared and per-pair negatives, CBOW mean and sum, with and without subsampling, one
-and two epochs, several windows and negative counts."""
+and two epochs, several windows and negative counts, full windows (shrink_windows=False)
+and other noise distributions (ns_exponent)."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,19 +35,20 @@ def corpus_bytes(seed: int) -> bytes:
     return ("\n".join(lines[i] for i in order)).encode()
 
 
-def train_both(tmp_path, arch, sample, epochs, window, negative, dim=12, max_sentence_length=23, seed=7):
+def train_both(tmp_path, arch, sample, epochs, window, negative, dim=12, max_sentence_length=23, seed=7, **extra):
     data = corpus_bytes(seed)
     path = tmp_path / "corpus.txt"
     path.write_bytes(data)
     model = Word2Vec(dim=dim, window=window, negative=negative, sample=sample, epochs=epochs, min_count=2,
-                     threads=1, seed=seed, max_sentence_length=max_sentence_length, progress=False, **ARCHS[arch])
+                     threads=1, seed=seed, max_sentence_length=max_sentence_length, progress=False, **ARCHS[arch],
+                     **extra)
     model.build_vocab(str(path))
     input_init = model.input.copy()
     sentences = encode(data, model.vocab.index, max_sentence_length)
     model.train(str(path))
     syn0, syn1 = ref.train_reference(sentences, model.vocab.counts, dim, window=window, negative=negative,
                                      sample=sample, epochs=epochs, seed=seed, input_init=input_init,
-                                     **ARCHS[arch])
+                                     **ARCHS[arch], **extra)
     return model, input_init, syn0, syn1
 
 
@@ -58,6 +60,21 @@ def test_native_trainer_matches_reference(tmp_path, arch, sample, epochs, window
     np.testing.assert_allclose(model.input, syn0, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(model.output, syn1, rtol=1e-4, atol=1e-6)
     assert model.finished and [h["epoch"] for h in model.history] == list(range(1, epochs + 1))
+
+
+@pytest.mark.parametrize("arch", list(ARCHS))
+@pytest.mark.parametrize("extra", [dict(shrink_windows=False), dict(ns_exponent=0.0), dict(ns_exponent=-0.5),
+                                   dict(shrink_windows=False, ns_exponent=1.0)],
+                         ids=["full-window", "uniform-noise", "rare-noise", "full-window-unigram-noise"])
+def test_gensim_settings_match_reference(tmp_path, arch, extra):
+    """shrink_windows=False (every centre reaches the whole window) and ns_exponent (the
+    noise distribution's power) reach the native trainer with the reference's meaning."""
+    model, input_init, syn0, syn1 = train_both(tmp_path, arch, 1e-2, 2, 3, 4, **extra)
+    np.testing.assert_allclose(model.input, syn0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.output, syn1, rtol=1e-4, atol=1e-6)
+    # and they change the result: the default settings train other vectors
+    default, _, _, _ = train_both(tmp_path, arch, 1e-2, 2, 3, 4)
+    assert np.abs(default.input - model.input).max() > 1e-4
 
 
 def test_padding_columns_stay_zero_and_dim_not_multiple_of_16(tmp_path):

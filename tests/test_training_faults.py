@@ -68,20 +68,21 @@ def test_sigmoid_lookup_is_total():
 def test_divergence_stops_with_the_cause_and_writes_nothing(corpus, long_sentences, tmp_path, args, cause):
     out = tmp_path / "v.bin"
     text = long_sentences if "--window" in args else corpus   # a 200-word window needs sentences that long
-    r = run_cli("train", text, "-o", out, "--min-count", "1", "--threads", "1", "--quiet", *args, timeout=300)
+    r = run_cli("train", text, "-o", out, "--model", "sg", "--epochs", "1", "--min-count", "1", "--threads", "1",
+                "--quiet", *args, timeout=300)
     _one_line_error(r, "training diverged")
     assert cause in r.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
 def test_api_divergence_raises_and_names_the_cause(corpus):
-    model = Word2Vec(min_count=1, alpha=1.0, threads=1, progress=False).build_vocab(corpus)
+    model = Word2Vec(model="sg", epochs=1, min_count=1, alpha=1.0, threads=1, progress=False).build_vocab(corpus)
     with pytest.raises(TrainingDiverged, match="alpha=1 is 40x"):
         model.train(corpus)
 
 
 def test_resuming_a_model_with_nan_weights_is_refused(corpus, tmp_path):
-    model = Word2Vec(min_count=1, threads=1, progress=False).build_vocab(corpus)
+    model = Word2Vec(model="sg", epochs=1, min_count=1, threads=1, progress=False).build_vocab(corpus)
     model.input[3, 5] = np.nan
     from w2v_ext.model_format import save_model
     save_model(tmp_path / "bad.model", model)
@@ -104,7 +105,7 @@ def test_a_window_wider_than_any_sentence_costs_a_sentence(tmp_path):
     corpus = write_text(tmp_path / "short.txt", zipf_lines(rng, 100, 3000, max_len=12))
     code = textwrap.dedent(f"""
         from w2v_ext import Word2Vec
-        m = Word2Vec({corpus!r}, window=2**31 - 1, shared_negatives=False, min_count=1, threads=2, progress=False)
+        m = Word2Vec({corpus!r}, model="sg", epochs=1, window=2**31 - 1, shared_negatives=False, min_count=1, threads=2, progress=False)
         assert m.history and m.history[-1]["loss"] > 0
         print("ok")
     """)

@@ -87,7 +87,8 @@ def _block_update(inputs, targets, alpha):
 
 
 def train_reference(sentences, counts, dim, *, model="sg", window=5, negative=5, sample=1e-3, alpha=None,
-                    epochs=1, seed=1, cbow_mean=True, shared_negatives=True, input_init=None):
+                    epochs=1, seed=1, cbow_mean=True, shared_negatives=True, shrink_windows=True, ns_exponent=0.75,
+                    input_init=None):
     """sentences: list of lists of vocabulary ids (after out-of-vocabulary removal).
     Returns (input [V, dim], output [V, dim]) float64 after training from input_init."""
     from w2v_ext import sampling
@@ -95,7 +96,7 @@ def train_reference(sentences, counts, dim, *, model="sg", window=5, negative=5,
     V = len(counts)
     alpha = alpha if alpha is not None else (0.025 if model == "sg" else 0.05)
     keep = sampling.keep_thresholds(counts, sample)
-    accept, alias = sampling.noise_table(counts)
+    accept, alias = sampling.noise_table(counts, ns_exponent)
     syn0 = np.array(input_init, dtype=np.float64)
     syn1 = np.zeros((V, dim))
     per_epoch = int(counts.sum())
@@ -109,7 +110,8 @@ def train_reference(sentences, counts, dim, *, model="sg", window=5, negative=5,
             if keep is not None:
                 where = where[keep_word(keep[sentence], counter_random(k_sub, where))]
             kept = [sentence[p - position] for p in where.tolist()]
-            reaches = (window - bounded_random(counter_random(k_win, where), window).astype(np.int64)).tolist()
+            reaches = (window - bounded_random(counter_random(k_win, where), window).astype(np.int64)).tolist() \
+                if shrink_windows else [window] * len(where)
             position += len(sentence)
 
             def noise_for(counter, center):

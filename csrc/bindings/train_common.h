@@ -35,13 +35,14 @@ inline void bind_train_settings(pybind11::module_& m) {
   namespace py = pybind11;
   py::class_<TrainSettings>(m, "TrainSettings", py::module_local())
       .def(py::init([](int architecture, int window, int negative, float alpha, bool cbow_mean, bool shared_negatives,
-                       uint64_t seed, int64_t loss_every, float min_alpha) {
+                       uint64_t seed, int64_t loss_every, float min_alpha, bool shrink_windows) {
              if (window < 1 || negative < 0) throw std::invalid_argument("window must be >= 1 and negative >= 0");
              return TrainSettings{static_cast<Architecture>(architecture), window, negative, alpha, min_alpha, cbow_mean,
-                                  shared_negatives, seed, loss_every};
+                                  shared_negatives, seed, loss_every, shrink_windows};
            }),
            py::arg("architecture"), py::arg("window"), py::arg("negative"), py::arg("alpha"), py::arg("cbow_mean"),
-           py::arg("shared_negatives"), py::arg("seed"), py::arg("loss_every"), py::arg("min_alpha") = 0.0f);
+           py::arg("shared_negatives"), py::arg("seed"), py::arg("loss_every"), py::arg("min_alpha") = 0.0f,
+           py::arg("shrink_windows") = true);
 }
 
 }  // namespace w2v::bindings

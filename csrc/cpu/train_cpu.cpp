@@ -159,10 +159,13 @@ W2V_INLINE void prefetch_centre(const Thread& t, int64_t i, int64_t n, const int
   if (i + t.s.window < n) prefetch_row(t.in_row(kept[i + t.s.window]), d);
 }
 
-// word2vec.c's random window: a reach drawn in [1, window] for the kept word i.
+// word2vec.c's random window: a reach drawn in [1, window] for the kept word i (the
+// whole window without shrink_windows).
 W2V_INLINE Window window_around(const Thread& t, int64_t i, int64_t n) {
-  const int64_t reach = t.s.window - bounded_random(counter_random(t.keys.window, t.scratch.kept_positions[i]),
-                                                    t.s.window);
+  const int64_t reach =
+      t.s.shrink_windows
+          ? t.s.window - bounded_random(counter_random(t.keys.window, t.scratch.kept_positions[i]), t.s.window)
+          : t.s.window;
   return {i, std::max<int64_t>(0, i - reach), std::min<int64_t>(n, i + reach + 1)};
 }
 

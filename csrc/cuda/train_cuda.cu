@@ -136,7 +136,8 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
   for (int64_t i = 0; i < n_kept; ++i) {
     const int64_t position = c.kept_positions[begin + i];
     const int32_t center = c.kept_ids[begin + i];
-    const int64_t reach = s.window - bounded_random(counter_random(window_key, position), s.window);
+    const int64_t reach =
+        s.shrink_windows ? s.window - bounded_random(counter_random(window_key, position), s.window) : s.window;
     const int64_t lo = max(int64_t(0), i - reach), hi = min(n_kept, i + reach + 1);
     int n_in = 0;
     for (int64_t j = lo; j < hi && n_in < MaxInputs; ++j)

@@ -23,7 +23,7 @@ from typing import List, Optional, Tuple
 from .atomic_file import check_output_path, resolve_output
 from . import interrupts
 from .plot import MAX_LABELS, OptionalDependencyError
-from .settings import Choice, Flag, Integer, Option, Real, Settings, flag_of, options
+from .settings import Choice, Flag, Integer, Number, Option, Real, Settings, flag_of, options
 
 EXIT_ERROR = 1
 
@@ -59,6 +59,16 @@ def _non_negative_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not abs(value) < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
     return value
 
 
@@ -123,6 +133,8 @@ def _parsing(option: Option, default) -> dict:
         return {"type": _positive_int if rule.low >= 1 else _non_negative_int, "default": default}
     if isinstance(rule, Real):
         return {"type": _positive_float if rule.positive else _non_negative_float, "default": default}
+    if isinstance(rule, Number):
+        return {"type": _finite_float, "default": default}
     return {"default": default}
 
 
@@ -183,8 +195,8 @@ def _add_plot(sub) -> None:
 def _add_demo(sub) -> None:
     p = sub.add_parser(
         "demo", help="train on the sample corpus shipped with w2v_ext and show the results",
-        description="Train skip-gram on the sample shipped inside the package (2M words of English Wikipedia, "
-                    "CC BY-SA 4.0), print nearest neighbours and analogies, and write the vectors, a neighbours "
+        description="Train skip-gram (train's default is CBOW) on the sample shipped inside the package (2M "
+                    "words of English Wikipedia, CC BY-SA 4.0), print nearest neighbours and analogies, and write the vectors, a neighbours "
                     "plot and a training curve (the plots need matplotlib). No network needed.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--output-dir", default="w2v_ext_demo", help="where the files go (created if needed)")

@@ -1,7 +1,8 @@
 """`w2v-ext demo`: train skip-gram on the sample corpus shipped with the package, print
 nearest neighbours and analogies, and write the vectors, a neighbours plot and a
 training curve. No network, no torch; matplotlib only for the plots (without it they
-are skipped with a note saying what to install).
+are skipped with a note saying what to install). The demo asks for skip-gram; the
+trainer's default model is CBOW, as word2vec.c's and gensim's.
 
 The sample (``w2v_ext/data/enwiki_sample.txt.xz``, about 3 MB) is the first 2,000,000
 words of English Wikipedia, cleaned like text8 (lower case, letters only, digits
@@ -9,7 +10,7 @@ spelled out); Wikipedia's text is licensed CC BY-SA 4.0. See data/README.md.
 
     from w2v_ext.demo import run_demo, sample_corpus
     result = run_demo("w2v_ext_demo", epochs=5)      # what `w2v-ext demo` does
-    Word2Vec(sample_corpus(), epochs=5)              # or train on the sample yourself
+    Word2Vec(sample_corpus(), model="sg")            # or train on the sample yourself
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ SAMPLE_SOURCE = "English Wikipedia, cleaned like text8 (CC BY-SA 4.0)"
 NEIGHBOUR_WORDS = ("two", "january", "monday", "father", "france", "red")
 ANALOGIES = (("he", "his", "she"), ("brother", "sister", "father"), ("germany", "german", "france"),
              ("one", "two", "three"), ("boy", "girl", "man"))
+MODEL_NAMES = {"sg": "skip-gram", "cbow": "CBOW"}
 PLOT_WORDS = ("two", "father", "france", "music")
 PLOT_TOPN = 8
 SHOWN_NEIGHBOURS = 6
@@ -59,6 +61,7 @@ def run_demo(output_dir: str = "w2v_ext_demo", *, epochs: int = 5, threads: int 
     """
     from .atomic_file import check_output_path
     from .plot import OptionalDependencyError, plot_neighbours, plot_training_curve
+    from .settings import Settings
     from .trainer import Word2Vec
 
     out = out or sys.stdout
@@ -82,8 +85,8 @@ def run_demo(output_dir: str = "w2v_ext_demo", *, epochs: int = 5, threads: int 
     say(f"  corpus      {SAMPLE_WORDS:,} words of {SAMPLE_SOURCE}")
     model.build_vocab(corpus)
     say(f"  vocabulary  {len(model.vocab):,} words seen at least {s.min_count} times ({model.vocab_seconds:.1f}s)")
-    say(f"  settings    {epochs} epochs, dim {dim}, window {s.window}, {s.negative} negatives, "
-        f"{s.thread_count} threads, seed {seed}")
+    say(f"  settings    skip-gram (the default is {MODEL_NAMES[Settings().model]}), {epochs} epochs, dim {dim}, "
+        f"window {s.window}, {s.negative} negatives, {s.thread_count} threads, seed {seed}")
     records: List[dict] = []
     stats = model.train(corpus, block_callbacks=[lambda m, r: records.append(r)])
     loss = f", final loss {model.history[-1]['loss']:.3f}" if model.history and model.history[-1]["loss"] else ""

@@ -16,14 +16,16 @@ holds what was trained, and a saved model resumes from it.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Iterator, Sequence, Tuple
 
 import numpy as np
 
-from .corpus import CorpusError
+from .callbacks import Callbacks
 from .distributed import ACTIVE, CORPUS_WORDS, KEPT, LOSS, STATUS_SIZE, STOP, TERMS, WORDS, DistributedError
 from .interrupts import DeferredInterrupt
 from .reader import EncodedBlock, EncodedBlocks
+from .train_backends import LOSS_EVERY
 
 
 def sync_pieces(ends: np.ndarray, first: int, every: int) -> Iterator[Tuple[int, int]]:
@@ -41,11 +43,11 @@ class Training:
     """The epochs of one train() call: `model` (its position, tables, history and
     callbacks) trained on `corpus` by `backend` in `world`."""
 
-    def __init__(self, model, world, backend, corpus, report, callbacks: Sequence, block_callbacks: Sequence):
+    def __init__(self, model, world, backend, corpus, report, callbacks: Callbacks, block_callbacks: Sequence):
         self.model, self.world, self.backend, self.corpus = model, world, backend, corpus
         self.shard = world.shard(corpus)
-        self.report, self.callbacks, self.block_callbacks = report, list(callbacks), list(block_callbacks)
-        self.words_per_epoch = model.vocab.total
+        self.report, self.callbacks, self.block_callbacks = report, callbacks, list(block_callbacks)
+        self.words_per_epoch = model.vocab.epoch_words
         self.sync_words = world.sync_words(model.settings)
         self.totals = np.zeros(STATUS_SIZE)   # every rank's sums over the finished epochs
         self.interrupt = DeferredInterrupt(escalate=not world.stops_together)
@@ -57,13 +59,20 @@ class Training:
         with self.interrupt:
             while position.epochs_done < position.epochs_planned:
                 epoch = position.epochs_done
+                self.callbacks.epoch_begin(self.model)
                 stats = Epoch(self, epoch).run()
                 position.end_epoch(epoch, self.words_per_epoch)
                 self.model.history.append(stats)
-                for callback in self.callbacks:
-                    callback(self.model, stats)
+                self.model.running_training_loss = self.loss_sum()
+                self.model.weights_changed()
+                self.callbacks.epoch_end(self.model, stats)
                 if not self.world.stops_together:
                     self.interrupt.check()
+
+    def loss_sum(self) -> float:
+        """The loss summed over the words trained so far, estimated from the measured
+        centres (every LOSS_EVERY-th)."""
+        return float(self.totals[LOSS]) * LOSS_EVERY
 
     def stats(self) -> dict:
         """The session's stats: words, corpus words, seconds, words/s, loss, finished."""
@@ -105,8 +114,9 @@ class Epoch:
         while self.sync(active=False)[ACTIVE] > 0:   # until every rank is through its shard
             pass
         words = self.first + int(self.synced[WORDS])
-        if words == 0:
-            raise CorpusError(f"corpus {t.corpus!r} has no words of the vocabulary to train on")
+        if words == 0:   # as gensim, which trains nothing then (its docs' train([["hello", "world"]]))
+            warnings.warn(f"corpus {t.corpus!r} holds no word of the vocabulary: epoch {self.epoch + 1} trained "
+                          f"nothing", stacklevel=2)
         t.totals += self.synced
         return {"epoch": self.epoch + 1, "words": words, "words_kept": int(self.synced[KEPT]),
                 "seconds": time.perf_counter() - self.started,

@@ -2,7 +2,8 @@
 
 An uncompressed .npz (numpy arrays, loaded without pickle) holding the input and
 output weights, the vocabulary (UTF-8 words with surrogateescape, and counts), the
-settings and the training position as JSON. Written atomically.
+settings, the training position and what the corpus last counted held (its words,
+sentences and words of the vocabulary per epoch) as JSON. Written atomically.
 
 Loading checks everything before a model is built: the zip container and each array
 against the bytes it holds (no allocation sized by a header), the metadata (JSON,
@@ -63,8 +64,11 @@ def save_model(path, model) -> None:
     """Write a Word2Vec model (weights [V, dim] x 2, vocabulary, settings, position) to path."""
     words = [w.encode(ENCODING, ERRORS) for w in model.vocab.words]
     offsets = np.cumsum([0] + [len(w) for w in words], dtype=np.int64)
+    vocab = model.vocab
     meta = {"format": FORMAT, "version": VERSION, "settings": dataclasses.asdict(model.settings),
-            **model.position.as_dict(), "history": model.history}
+            **model.position.as_dict(), "history": model.history,
+            "corpus": {"words": vocab.corpus_words, "sentences": vocab.corpus_sentences,
+                       "epoch_words": vocab.epoch_words}}
     with atomic_write(path) as f:
         np.savez(f, input=model.input, output=model.output, counts=model.vocab.counts,
                  words=np.frombuffer(b"".join(words), dtype=np.uint8), word_offsets=offsets,
@@ -78,6 +82,7 @@ def load_model(path, cls, progress: bool = True):
     arrays = _read_arrays(name)
     meta = _metadata(arrays["meta"], name)
     vocab = _vocabulary(arrays, name)
+    _set_corpus_counts(vocab, meta, name)
     model = _new_model(cls, meta, name, progress)
     _set_weights(model, vocab, arrays, name)
     _set_position(model, meta, name)
@@ -185,6 +190,24 @@ def _vocabulary(arrays: Dict[str, np.ndarray], name) -> Vocabulary:
     return Vocabulary.from_bytes(words, counts.astype(np.int64))
 
 
+def _set_corpus_counts(vocab: Vocabulary, meta: dict, name) -> None:
+    """What the corpus last counted held (a file without them: unknown, and one epoch is
+    the vocabulary's counts)."""
+    counts = meta.get("corpus", {})
+    if not isinstance(counts, dict):
+        raise ModelFileError(f"{name}: 'corpus' must be a JSON object, got {type(counts).__name__}")
+    for key in ("words", "sentences"):
+        value = counts.get(key)
+        if value is not None and not (_is_int(value) and value >= 0):
+            raise ModelFileError(f"{name}: 'corpus' '{key}' must be an integer >= 0 or null, got {value!r}")
+    epoch_words = counts.get("epoch_words", vocab.total)
+    if not (_is_int(epoch_words) and 1 <= epoch_words <= vocab.total):
+        raise ModelFileError(f"{name}: 'corpus' 'epoch_words' must be an integer in [1, {vocab.total}] (the "
+                             f"vocabulary's counts), got {epoch_words!r}")
+    vocab.counted_in(counts.get("words"), counts.get("sentences"))
+    vocab.epoch_words = epoch_words
+
+
 def _new_model(cls, meta: dict, name, progress: bool):
     """cls built with the file's settings (each known, of its default's kind, and valid)."""
     settings = meta.get("settings")
@@ -237,6 +260,6 @@ def _set_weights(model, vocab: Vocabulary, arrays: Dict[str, np.ndarray], name) 
 def _set_position(model, meta: dict, name) -> None:
     """The training position (see TrainingPosition.from_dict for what is checked)."""
     try:
-        model.position = TrainingPosition.from_dict(meta, model.vocab.total)
+        model.position = TrainingPosition.from_dict(meta, model.vocab.epoch_words)
     except ValueError as e:
         raise ModelFileError(f"{name}: {e}") from None

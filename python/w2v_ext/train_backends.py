@@ -42,7 +42,8 @@ def native_settings(kernels, settings: Settings, seed: int, alpha: float):
     s = settings
     return kernels.TrainSettings(architecture=s.architecture, window=s.window, negative=s.negative,
                                  alpha=alpha, cbow_mean=s.cbow_mean, shared_negatives=s.shared_negatives,
-                                 seed=seed, loss_every=LOSS_EVERY, min_alpha=end_alpha(s, alpha))
+                                 seed=seed, loss_every=LOSS_EVERY, min_alpha=end_alpha(s, alpha),
+                                 shrink_windows=s.shrink_windows)
 
 
 def end_alpha(settings: Settings, start: float) -> float:
