@@ -93,6 +93,24 @@ def test_assigning_vectors_or_forgetting_norms_resets_the_cache():
         kv.vectors = np.zeros((7, 8))
 
 
+def test_init_sims_replace_normalises_in_place_as_gensim(tmp_path):
+    kv = KeyedVectors(["a", "b", "zero"], np.array([[3, 4], [0, -2], [0, 0]], dtype=np.float32))
+    table = kv.vectors
+    with pytest.warns(DeprecationWarning, match="fill_norms"):
+        kv.init_sims()
+    np.testing.assert_array_equal(kv.vectors, [[3, 4], [0, -2], [0, 0]])   # without replace: only norms
+    with pytest.warns(DeprecationWarning):
+        kv.init_sims(replace=True)
+    assert kv.vectors is table
+    np.testing.assert_allclose(kv.vectors, [[0.6, 0.8], [0, -1], [0, 0]], rtol=1e-6)
+    np.testing.assert_allclose(kv.norms, [1, 1, 0], rtol=1e-6)
+    assert kv.similarity("a", "b") == pytest.approx(-0.8)
+    kv.save(str(tmp_path / "kv"))
+    mapped = KeyedVectors.load(str(tmp_path / "kv"), mmap="r")
+    with pytest.raises(ValueError, match="read-only .*get_normed_vectors"):
+        mapped.unit_normalize_all()
+
+
 # ------------------------------------------------------------------------------------ queries
 
 def test_planted_analogy_3cosadd_and_3cosmul():

@@ -30,6 +30,7 @@ The cache, and vectors shared with their owner
 from __future__ import annotations
 
 import difflib
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -235,6 +236,24 @@ class KeyedVectors(VectorQueries, VectorEvaluation, VectorStorage):
     def get_normed_vectors(self) -> np.ndarray:
         """gensim's name for :attr:`unit_vectors`."""
         return self.unit_vectors
+
+    def unit_normalize_all(self) -> None:
+        """Scale every row to unit length in place (zero rows stay zero), as gensim: a
+        model sharing this table should not train on afterwards."""
+        if not self._vectors.flags.writeable:
+            raise ValueError("vectors are read-only (loaded with mmap='r'?): they cannot be normalised in place; "
+                             "use get_normed_vectors()")
+        self._vectors /= self._norm_divisors()[:, None]
+        self.reset_cache()
+
+    def init_sims(self, replace: bool = False) -> None:
+        """gensim 3's call, kept for old scripts: caches the norms, and with ``replace=True``
+        normalises the rows in place (:meth:`unit_normalize_all`)."""
+        warnings.warn("init_sims() is obsolete, as in gensim 4: use fill_norms() or get_normed_vectors()",
+                      DeprecationWarning, stacklevel=2)
+        self.fill_norms()
+        if replace:
+            self.unit_normalize_all()
 
     def reset_cache(self) -> None:
         """Forget the cached norms and unit vectors (O(1)): call after changing ``vectors``
