@@ -2,22 +2,19 @@
 
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <string>
 
+#include "cuda/cuda_check.cuh"
+#include "cuda/device_buffers.cuh"
+#include "cuda/launch.cuh"
+#include "cuda/padded_rows.cuh"
 #include "cuda/warp_ops.cuh"
 #include "w2v_math.h"
 
 namespace w2v::cuda {
 
 namespace {
-
-void check_cuda(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
-}
-#define W2V_CUDA_CHECK(expr) check_cuda((expr), #expr)
 
 constexpr int kTrainWarps = 4;       // warps per block, each training one sentence
 constexpr int kChunkFloats = kWarp * 4;  // one float4 per lane
@@ -80,22 +77,6 @@ __global__ void compact_kernel(DeviceChunk c, DeviceTables t, uint64_t subsample
     atomicAdd(acc.words_kept, static_cast<unsigned long long>(out - begin));
   }
 }
-
-__device__ __forceinline__ float4 load4(const float* row, int64_t offset, int64_t stride) {
-  return offset < stride ? *reinterpret_cast<const float4*>(row + offset) : make_float4(0.f, 0.f, 0.f, 0.f);
-}
-
-__device__ __forceinline__ void store4(float* row, int64_t offset, int64_t stride, float4 v) {
-  if (offset < stride) *reinterpret_cast<float4*>(row + offset) = v;
-}
-
-__device__ __forceinline__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
-
-__device__ __forceinline__ float4 fma4(float a, float4 x, float4 y) {
-  return make_float4(fmaf(a, x.x, y.x), fmaf(a, x.y, y.y), fmaf(a, x.z, y.z), fmaf(a, x.w, y.w));
-}
-
-__device__ __forceinline__ float4 zero4() { return make_float4(0.f, 0.f, 0.f, 0.f); }
 
 // The centre's noise words (draws equal to it skipped) into targets[1...]; returns the count.
 template <int MaxTargets>
@@ -203,9 +184,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
           if (k < n_t) step_h = fma4(g[k], old_out[k], step_h), step_out[k] = fma4(g[k], h, step_out[k]);
         for (int q = 0; q < n_in; ++q) {  // word2vec.c: every context row takes h's whole step
           float* row = m.input + inputs[q] * m.stride;
-          float4 v = load4(row, off, m.stride);
-          v.x += step_h.x, v.y += step_h.y, v.z += step_h.z, v.w += step_h.w;
-          store4(row, off, m.stride, v);
+          store4(row, off, m.stride, add4(load4(row, off, m.stride), step_h));
         }
       } else {
         for (int j = 0; j < n_in; ++j) {
@@ -227,9 +206,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
       for (int k = 0; k < MaxTargets; ++k) {
         if (k >= n_t) break;
         float* row = m.output + targets[k] * m.stride;
-        float4 v = load4(row, off, m.stride);
-        v.x += step_out[k].x, v.y += step_out[k].y, v.z += step_out[k].z, v.w += step_out[k].w;
-        store4(row, off, m.stride, v);
+        store4(row, off, m.stride, add4(load4(row, off, m.stride), step_out[k]));
       }
     }
     __syncwarp();
@@ -247,34 +224,6 @@ TrainKernel pick_kernel(int window, int negative) {
   if (inputs <= 64 && targets <= 26) return train_kernel<64, 26>;
   throw std::invalid_argument("the CUDA trainer supports window <= 32 and negative <= 25");
 }
-
-template <typename T>
-struct DeviceBuffer {
-  T* data = nullptr;
-  size_t capacity = 0;
-  void reserve(size_t n) {
-    if (n <= capacity) return;
-    if (data) W2V_CUDA_CHECK(cudaFree(data));
-    data = nullptr;
-    W2V_CUDA_CHECK(cudaMalloc(&data, std::max<size_t>(n, 1) * sizeof(T)));
-    capacity = n;
-  }
-  ~DeviceBuffer() { if (data) cudaFree(data); }
-};
-
-template <typename T>
-struct PinnedBuffer {
-  T* data = nullptr;
-  size_t capacity = 0;
-  void reserve(size_t n) {
-    if (n <= capacity) return;
-    if (data) W2V_CUDA_CHECK(cudaFreeHost(data));
-    data = nullptr;
-    W2V_CUDA_CHECK(cudaHostAlloc(&data, std::max<size_t>(n, 1) * sizeof(T), cudaHostAllocDefault));
-    capacity = n;
-  }
-  ~PinnedBuffer() { if (data) cudaFreeHost(data); }
-};
 
 // One chunk's sums, as the kernels add them up on the device and as they are copied back.
 struct SlotStats {
