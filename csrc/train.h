@@ -1,4 +1,4 @@
-// The corpus trainers' hot loop: word2vec.c's recipe over one chunk of encoded
+// The corpus trainers' hot loop: word2vec.c's recipe over one block of encoded
 // sentences, updating the model in place (Hogwild across threads).
 #pragma once
 
@@ -39,18 +39,18 @@ struct TrainSettings {
 
 // Whole sentences of vocabulary ids. Positions count in-vocabulary words from the start
 // of the epoch; every random draw is keyed by (seed, epoch, position), so the result
-// does not depend on how the corpus is chunked or split across threads.
-struct TrainChunk {
+// does not depend on how the corpus is cut into blocks or split across threads.
+struct TrainBlock {
   const int32_t* ids;            // [words]
   const int64_t* sentence_ends;  // [sentences], exclusive ends into ids
   int64_t sentences;
   int64_t epoch;
   int64_t first_position;        // position of ids[0] in the epoch
-  double words_done;             // words trained before this chunk, over all epochs (learning rate)
+  double words_done;             // words trained before this block, over all epochs (learning rate)
   double words_total;            // words to train over all epochs
 };
 
-struct ChunkStats {
+struct BlockStats {
   double loss;                   // summed over the measured centres' terms
   int64_t loss_terms;
   int64_t words_kept;            // after subsampling
@@ -58,15 +58,15 @@ struct ChunkStats {
 };
 
 namespace cpu {
-ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
-                       const TrainChunk& chunk, int threads);
+BlockStats train_block(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
+                       const TrainBlock& block, int threads);
 }  // namespace cpu
 
 namespace cuda {
 
 // The GPU trainer: the model and the sampling tables live on the device for the whole
-// run; chunks of encoded sentences are copied in through pinned buffers on the
-// trainer's own stream while the previous chunk trains. Same recipe and random draws as
+// run; blocks of encoded sentences are copied in through pinned buffers on the
+// trainer's own stream while the previous block trains. Same recipe and random draws as
 // the CPU trainer (skip-gram always shares negatives across a window); Hogwild across
 // warps. Device rows are padded to a multiple of 4 floats (16-byte loads).
 class DeviceTrainer {
@@ -79,12 +79,12 @@ class DeviceTrainer {
   DeviceTrainer(const DeviceTrainer&) = delete;
   DeviceTrainer& operator=(const DeviceTrainer&) = delete;
 
-  // Queues one chunk (host arrays, copied before return into a pinned staging buffer).
-  void train_chunk(const TrainChunk& chunk, int64_t words);
-  // Waits for the queued chunks and returns their loss and kept-word sums since the last
-  // call; keep_last leaves the chunk queued last running, its sums for the next call
-  // (so it trains while the caller prepares the next chunk).
-  ChunkStats collect(bool keep_last = false);
+  // Queues one block (host arrays, copied before return into a pinned staging buffer).
+  void train_block(const TrainBlock& block, int64_t words);
+  // Waits for the queued blocks and returns their loss and kept-word sums since the last
+  // call; keep_last leaves the block queued last running, its sums for the next call
+  // (so it trains while the caller prepares the next block).
+  BlockStats collect(bool keep_last = false);
   // Waits, then copies both tables to host [vocab, dim] arrays with row stride host_stride.
   void download(float* input, float* output, int64_t host_stride);
   // Replaces both tables from host arrays (e.g. a model loaded to resume).

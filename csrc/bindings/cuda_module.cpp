@@ -131,20 +131,20 @@ void bind_device_trainer(py::module_& m) {
            py::arg("input_init"), py::arg("dim"), py::arg("keep_threshold"), py::arg("noise_accept"),
            py::arg("noise_alias"), py::arg("settings"), py::arg("device"))
       .def(
-          "train_chunk",
+          "train_block",
           [](cuda::DeviceTrainer& trainer, const py::array& ids, const py::array& sentence_ends, int64_t epoch,
              int64_t first_position, double words_done, double words_total) {
-            TrainChunk chunk{array_data<int32_t>(ids, "ids", 1), array_data<int64_t>(sentence_ends, "sentence_ends", 1),
+            TrainBlock block{array_data<int32_t>(ids, "ids", 1), array_data<int64_t>(sentence_ends, "sentence_ends", 1),
                              sentence_ends.shape(0), epoch, first_position, words_done, words_total};
-            check_chunk(chunk, ids.shape(0), trainer.vocab());
+            check_block(block, ids.shape(0), trainer.vocab());
             py::gil_scoped_release release;
-            trainer.train_chunk(chunk, ids.shape(0));
+            trainer.train_block(block, ids.shape(0));
           },
           py::arg("ids"), py::arg("sentence_ends"), py::arg("epoch"), py::arg("first_position"), py::arg("words_done"),
           py::arg("words_total"))
       .def("collect",
            [](cuda::DeviceTrainer& trainer, bool keep_last) {
-             ChunkStats stats;
+             BlockStats stats;
              {
                py::gil_scoped_release release;
                stats = trainer.collect(keep_last);

@@ -45,7 +45,7 @@ void bind_train(py::module_& m) {
       py::arg("weights"), py::arg("accept"), py::arg("alias"));
 
   m.def(
-      "train_chunk",
+      "train_block",
       [](const py::array& input, const py::array& output, const py::object& keep_threshold,
          const py::array& noise_accept, const py::array& noise_alias, const TrainSettings& settings,
          const py::array& ids, const py::array& sentence_ends, int64_t epoch, int64_t first_position,
@@ -66,13 +66,13 @@ void bind_train(py::module_& m) {
           tables.keep_threshold = array_data<uint32_t>(keep, "keep_threshold", 1);
           if (keep.shape(0) != model.vocab) throw std::invalid_argument("keep_threshold must have one entry per word");
         }
-        TrainChunk chunk{array_data<int32_t>(ids, "ids", 1), array_data<int64_t>(sentence_ends, "sentence_ends", 1),
+        TrainBlock block{array_data<int32_t>(ids, "ids", 1), array_data<int64_t>(sentence_ends, "sentence_ends", 1),
                          sentence_ends.shape(0), epoch, first_position, words_done, words_total};
-        check_chunk(chunk, ids.shape(0), model.vocab);
-        ChunkStats stats;
+        check_block(block, ids.shape(0), model.vocab);
+        BlockStats stats;
         {
           py::gil_scoped_release release;
-          stats = cpu::train_chunk(model, tables, settings, chunk, threads);
+          stats = cpu::train_block(model, tables, settings, block, threads);
         }
         py::dict out;
         out["loss"] = stats.loss;

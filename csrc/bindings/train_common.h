@@ -12,18 +12,18 @@ namespace w2v::bindings {
 
 // The kernel trusts its input: ids in [0, vocab) and sentence ends increasing within ids.
 // One pass over them is cheap next to training on them.
-inline void check_chunk(const TrainChunk& chunk, int64_t n_ids, int64_t vocab) {
+inline void check_block(const TrainBlock& block, int64_t n_ids, int64_t vocab) {
   int64_t previous = 0;
-  for (int64_t s = 0; s < chunk.sentences; ++s) {
-    const int64_t end = chunk.sentence_ends[s];
+  for (int64_t s = 0; s < block.sentences; ++s) {
+    const int64_t end = block.sentence_ends[s];
     if (end < previous || end > n_ids)
       throw std::invalid_argument("sentence_ends must increase and stay within ids (entry " + std::to_string(s) +
                                   " is " + std::to_string(end) + ")");
     previous = end;
   }
   for (int64_t i = 0; i < n_ids; ++i)
-    if (chunk.ids[i] < 0 || chunk.ids[i] >= vocab)
-      throw std::invalid_argument("ids[" + std::to_string(i) + "] = " + std::to_string(chunk.ids[i]) +
+    if (block.ids[i] < 0 || block.ids[i] >= vocab)
+      throw std::invalid_argument("ids[" + std::to_string(i) + "] = " + std::to_string(block.ids[i]) +
                                   " is not a word of the " + std::to_string(vocab) + "-word vocabulary");
 }
 

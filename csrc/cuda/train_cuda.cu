@@ -17,7 +17,7 @@ namespace w2v::cuda {
 namespace {
 
 constexpr int kTrainWarps = 4;       // warps per block, each training one sentence
-constexpr int kChunkFloats = kWarp * 4;  // one float4 per lane
+constexpr int kWarpFloats = kWarp * 4;  // one float4 per lane
 
 struct DeviceModel {
   float* input;
@@ -32,7 +32,7 @@ struct DeviceTables {
   uint32_t vocab;
 };
 
-struct DeviceChunk {
+struct DeviceBlock {
   const int32_t* ids;
   const int64_t* ends;
   int64_t sentences;
@@ -50,7 +50,7 @@ struct Accumulators {
 };
 
 // ---- subsampling and compaction: one warp per sentence --------------------------------
-__global__ void compact_kernel(DeviceChunk c, DeviceTables t, uint64_t subsample_key, Accumulators acc) {
+__global__ void compact_kernel(DeviceBlock c, DeviceTables t, uint64_t subsample_key, Accumulators acc) {
   const WarpSlot slot = warp_slot();
   if (slot.row >= c.sentences) return;
   const int64_t s = slot.row;
@@ -95,11 +95,11 @@ __device__ __forceinline__ int draw_targets(const DeviceTables& t, int negative,
 // As a CPU thread does: the sentence's centres run in order, so only different
 // sentences race (Hogwild). Skip-gram (HogBatch): the window's m input rows against the centre and its noise words
 // (n targets). Pass 1 takes all m * n scores from the rows as they stand; pass 2 adds the
-// steps chunk by chunk, re-reading each row before writing it so that a row listed twice
+// steps kWarpFloats columns at a time, re-reading each row before writing it so that a row listed twice
 // gets both steps.
 template <int MaxInputs, int MaxTargets>
 __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel m, DeviceTables t, TrainSettings s,
-                                                                    DeviceChunk c, uint64_t window_key,
+                                                                    DeviceBlock c, uint64_t window_key,
                                                                     uint64_t noise_key, Accumulators acc) {
   __shared__ float coefs[kTrainWarps][MaxInputs * MaxTargets];
   __shared__ int32_t input_ids[kTrainWarps][MaxInputs];
@@ -133,7 +133,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
       float part[MaxTargets];
 #pragma unroll
       for (int k = 0; k < MaxTargets; ++k) part[k] = 0.f;
-      for (int64_t off = lane * 4; off < m.stride; off += kChunkFloats) {
+      for (int64_t off = lane * 4; off < m.stride; off += kWarpFloats) {
         float4 x = zero4();
         if (cbow) {
           for (int q = 0; q < n_in; ++q) x = fma4(mean, load4(m.input + inputs[q] * m.stride, off, m.stride), x);
@@ -169,7 +169,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
       }
     }
     __syncwarp();
-    for (int64_t off = lane * 4; off < m.stride; off += kChunkFloats) {
+    for (int64_t off = lane * 4; off < m.stride; off += kWarpFloats) {
       float4 old_out[MaxTargets], step_out[MaxTargets];
 #pragma unroll
       for (int k = 0; k < MaxTargets; ++k) {
@@ -213,7 +213,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
   }
 }
 
-using TrainKernel = void (*)(DeviceModel, DeviceTables, TrainSettings, DeviceChunk, uint64_t, uint64_t, Accumulators);
+using TrainKernel = void (*)(DeviceModel, DeviceTables, TrainSettings, DeviceBlock, uint64_t, uint64_t, Accumulators);
 
 // The smallest instantiation whose register arrays hold the window and the targets.
 TrainKernel pick_kernel(int window, int negative) {
@@ -225,16 +225,16 @@ TrainKernel pick_kernel(int window, int negative) {
   throw std::invalid_argument("the CUDA trainer supports window <= 32 and negative <= 25");
 }
 
-// One chunk's sums, as the kernels add them up on the device and as they are copied back.
+// One block's sums, as the kernels add them up on the device and as they are copied back.
 struct SlotStats {
   double loss;
   unsigned long long loss_terms, words_kept;
 };
 
-// One chunk's buffers: pinned host staging, device copies, compaction output and its
-// own sums. Two of them alternate, so chunk k+1 is copied in and launched while chunk k
-// trains, and chunk k's sums are read after chunk k+1 is launched.
-struct ChunkSlot {
+// One block's buffers: pinned host staging, device copies, compaction output and its
+// own sums. Two of them alternate, so block k+1 is copied in and launched while block k
+// trains, and block k's sums are read after block k+1 is launched.
+struct BlockSlot {
   PinnedBuffer<int32_t> host_ids;
   PinnedBuffer<int64_t> host_ends;
   DeviceBuffer<int32_t> ids, kept_ids, kept_count;
@@ -257,14 +257,14 @@ struct DeviceTrainer::Impl {
   DeviceBuffer<uint32_t> keep, accept;
   DeviceBuffer<int32_t> alias;
   bool subsample = false;
-  ChunkSlot slots[2];
+  BlockSlot slots[2];
   int next = 0;
-  ChunkStats carried{0, 0, 0, 0.f};   // sums of chunks whose slot was reused before they were collected
+  BlockStats carried{0, 0, 0, 0.f};   // sums of blocks whose slot was reused before they were collected
 
   void select() const { W2V_CUDA_CHECK(cudaSetDevice(device)); }
 
-  // Waits for the slot's chunk and moves its sums into `carried`.
-  void take(ChunkSlot& slot) {
+  // Waits for the slot's block and moves its sums into `carried`.
+  void take(BlockSlot& slot) {
     W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
     carried.loss += slot.host_stats.data->loss;
     carried.loss_terms += static_cast<int64_t>(slot.host_stats.data->loss_terms);
@@ -288,7 +288,7 @@ DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init
     d.select();
     W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&d.compute, cudaStreamNonBlocking));
     W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&d.copy, cudaStreamNonBlocking));
-    for (ChunkSlot& slot : d.slots) {
+    for (BlockSlot& slot : d.slots) {
       W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.copied, cudaEventDisableTiming));
       W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.trained, cudaEventDisableTiming));
     }
@@ -312,7 +312,7 @@ DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init
                                    d.compute));
     W2V_CUDA_CHECK(cudaMemcpyAsync(d.alias.data, noise_alias, vocab * sizeof(int32_t), cudaMemcpyHostToDevice,
                                    d.compute));
-    for (ChunkSlot& slot : d.slots) {
+    for (BlockSlot& slot : d.slots) {
       slot.stats.reserve(1);
       slot.host_stats.reserve(1);
     }
@@ -327,7 +327,7 @@ DeviceTrainer::~DeviceTrainer() {
   if (!impl_) return;
   cudaSetDevice(impl_->device);
   cudaDeviceSynchronize();
-  for (ChunkSlot& slot : impl_->slots) {
+  for (BlockSlot& slot : impl_->slots) {
     if (slot.copied) cudaEventDestroy(slot.copied);
     if (slot.trained) cudaEventDestroy(slot.trained);
   }
@@ -336,28 +336,28 @@ DeviceTrainer::~DeviceTrainer() {
   delete impl_;
 }
 
-void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
+void DeviceTrainer::train_block(const TrainBlock& block, int64_t words) {
   Impl& d = *impl_;
   d.select();
-  if (chunk.sentences == 0) return;
-  ChunkSlot& slot = d.slots[d.next];
+  if (block.sentences == 0) return;
+  BlockSlot& slot = d.slots[d.next];
   d.next ^= 1;
-  // The slot's last chunk must be done training before its buffers are reused (and its
+  // The slot's last block must be done training before its buffers are reused (and its
   // sums kept, if nobody collected them).
   if (slot.uncollected) d.take(slot);
   W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
   slot.host_ids.reserve(words);
-  slot.host_ends.reserve(chunk.sentences);
+  slot.host_ends.reserve(block.sentences);
   slot.ids.reserve(words);
   slot.kept_ids.reserve(words);
   slot.kept_positions.reserve(words);
-  slot.ends.reserve(chunk.sentences);
-  slot.kept_count.reserve(chunk.sentences);
-  std::memcpy(slot.host_ids.data, chunk.ids, words * sizeof(int32_t));
-  std::memcpy(slot.host_ends.data, chunk.sentence_ends, chunk.sentences * sizeof(int64_t));
+  slot.ends.reserve(block.sentences);
+  slot.kept_count.reserve(block.sentences);
+  std::memcpy(slot.host_ids.data, block.ids, words * sizeof(int32_t));
+  std::memcpy(slot.host_ends.data, block.sentence_ends, block.sentences * sizeof(int64_t));
   W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ids.data, slot.host_ids.data, words * sizeof(int32_t), cudaMemcpyHostToDevice,
                                  d.copy));
-  W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ends.data, slot.host_ends.data, chunk.sentences * sizeof(int64_t),
+  W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ends.data, slot.host_ends.data, block.sentences * sizeof(int64_t),
                                  cudaMemcpyHostToDevice, d.copy));
   W2V_CUDA_CHECK(cudaEventRecord(slot.copied, d.copy));
   W2V_CUDA_CHECK(cudaStreamWaitEvent(d.compute, slot.copied, 0));
@@ -365,18 +365,18 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
   const DeviceModel model{d.input.data, d.output.data, d.stride};
   const DeviceTables tables{d.subsample ? d.keep.data : nullptr, d.accept.data, d.alias.data,
                             static_cast<uint32_t>(d.vocab)};
-  const DeviceChunk c{slot.ids.data, slot.ends.data, chunk.sentences, chunk.first_position, slot.kept_ids.data,
-                      slot.kept_positions.data, slot.kept_count.data, chunk.words_done, chunk.words_total};
+  const DeviceBlock c{slot.ids.data, slot.ends.data, block.sentences, block.first_position, slot.kept_ids.data,
+                      slot.kept_positions.data, slot.kept_count.data, block.words_done, block.words_total};
   SlotStats* sums = slot.stats.data;
   const Accumulators acc{&sums->loss, &sums->loss_terms, &sums->words_kept};
   W2V_CUDA_CHECK(cudaMemsetAsync(sums, 0, sizeof(SlotStats), d.compute));
-  const uint64_t subsample_key = stream_key(d.settings.seed, chunk.epoch, 1);
-  const uint64_t window_key = stream_key(d.settings.seed, chunk.epoch, 2);
-  const uint64_t noise_key = stream_key(d.settings.seed, chunk.epoch, 3);
-  W2V_LAUNCH(compact_kernel, blocks_for_rows(chunk.sentences, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, d.compute)(
+  const uint64_t subsample_key = stream_key(d.settings.seed, block.epoch, 1);
+  const uint64_t window_key = stream_key(d.settings.seed, block.epoch, 2);
+  const uint64_t noise_key = stream_key(d.settings.seed, block.epoch, 3);
+  W2V_LAUNCH(compact_kernel, blocks_for_rows(block.sentences, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, d.compute)(
       c, tables, subsample_key, acc);
   check_launch("compact_kernel");
-  W2V_LAUNCH(d.kernel, blocks_for_rows(chunk.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute)(
+  W2V_LAUNCH(d.kernel, blocks_for_rows(block.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute)(
       model, tables, d.settings, c, window_key, noise_key, acc);
   check_launch("train_kernel");
   W2V_CUDA_CHECK(cudaMemcpyAsync(slot.host_stats.data, sums, sizeof(SlotStats), cudaMemcpyDeviceToHost, d.compute));
@@ -384,15 +384,15 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
   slot.uncollected = true;
 }
 
-ChunkStats DeviceTrainer::collect(bool keep_last) {
+BlockStats DeviceTrainer::collect(bool keep_last) {
   Impl& d = *impl_;
   d.select();
-  ChunkSlot& last = d.slots[d.next ^ 1];   // the slot of the chunk queued last
-  ChunkSlot& before = d.slots[d.next];
+  BlockSlot& last = d.slots[d.next ^ 1];   // the slot of the block queued last
+  BlockSlot& before = d.slots[d.next];
   if (before.uncollected) d.take(before);
   if (last.uncollected && !keep_last) d.take(last);
-  const ChunkStats out = d.carried;
-  d.carried = ChunkStats{0, 0, 0, 0.f};
+  const BlockStats out = d.carried;
+  d.carried = BlockStats{0, 0, 0, 0.f};
   return out;
 }
 

@@ -79,7 +79,7 @@ class CpuBackend:
     def train_block(self, ids, ends, epoch, position, words_done, words_total, last: bool = True) -> BlockStats:
         """Trains the block; its stats. With last=False a backend may report a block's
         stats with a later call or flush() (here they are always complete)."""
-        r = _native.cpu.train_chunk(*self.tables, self.keep, self.accept, self.alias, self.native, ids, ends, epoch,
+        r = _native.cpu.train_block(*self.tables, self.keep, self.accept, self.alias, self.native, ids, ends, epoch,
                                     position, float(words_done), float(words_total), self.threads)
         self.last_alpha = r["alpha"]
         return check_loss(BlockStats(r["loss"], r["loss_terms"], r["words_kept"], r["alpha"]), self.model.settings)
@@ -131,7 +131,7 @@ class CudaBackend:
         """Queues the block; the stats of every block queued before it, and of this one
         too when `last` (otherwise it trains on while the caller reads the next block,
         and its stats come with the next call or flush())."""
-        self.trainer.train_chunk(ids, ends, epoch, position, float(words_done), float(words_total))
+        self.trainer.train_block(ids, ends, epoch, position, float(words_done), float(words_total))
         r = self.trainer.collect(keep_last=not last)
         # the learning rate at the block's last sentence, as the CPU kernel reports it
         last_start = float(words_done) + (float(ends[-2]) if len(ends) > 1 else 0.0)
