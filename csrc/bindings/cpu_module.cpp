@@ -12,8 +12,9 @@
 namespace py = pybind11;
 
 namespace w2v::bindings {
-void bind_corpus(py::module_& m);
-void bind_train(py::module_& m);
+void bind_corpus(py::module_& m);      // corpus_bindings.cpp
+void bind_sampling(py::module_& m);    // sampling_bindings.cpp
+void bind_train_cpu(py::module_& m);   // train_cpu_bindings.cpp
 }  // namespace w2v::bindings
 
 using namespace w2v;
@@ -103,7 +104,8 @@ PYBIND11_MODULE(_w2v_cpu, m) {
   m.doc() = "w2v_ext CPU kernels (raw-pointer interface; use the w2v_ext Python API)";
   bind_views(m);
   bind_corpus(m);
-  bind_train(m);
+  bind_sampling(m);
+  bind_train_cpu(m);
   const auto release = py::call_guard<py::gil_scoped_release>();
   m.def("compact_rows", &compact_rows, py::arg("index_dtype"), py::arg("index"), py::arg("keep"), py::arg("numel"),
         py::arg("slots"));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -253,8 +254,7 @@ W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tab
   for (int64_t sentence = range.first; sentence < range.last; ++sentence) {
     const int64_t begin = sentence == 0 ? 0 : block.sentence_ends[sentence - 1];
     const int64_t end = block.sentence_ends[sentence];
-    const float alpha =
-        linear_learning_rate(s.alpha, s.min_alpha, block.words_done + static_cast<double>(begin), block.words_total);
+    const float alpha = sentence_alpha(s, block, sentence);
     const int64_t n = subsample(t, block, begin, end);
     stats->words_kept += n;
     const std::vector<int32_t>& kept = scratch->kept_ids;
@@ -296,10 +296,9 @@ std::vector<SentenceRange> split_sentences(const TrainBlock& block, int64_t grai
   return ranges;
 }
 
-}  // namespace
-
-BlockStats train_block(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
-                       const TrainBlock& block, int threads) {
+// Trains the block's sentences on `threads` threads; their sums.
+BlockStats train_on_threads(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
+                            const TrainBlock& block, int threads) {
   const EpochKeys keys(settings.seed, block.epoch);
   const std::vector<SentenceRange> ranges = split_sentences(block, 4096);
   const int64_t n_ranges = static_cast<int64_t>(ranges.size());
@@ -320,11 +319,59 @@ BlockStats train_block(const TrainModel& model, const SamplingTables& tables, co
       total.words_kept += mine.words_kept;
     }
   }
-  if (block.sentences > 0) {
-    const int64_t last_begin = block.sentences == 1 ? 0 : block.sentence_ends[block.sentences - 2];
-    total.last_alpha = linear_learning_rate(settings.alpha, settings.min_alpha, block.words_done + last_begin, block.words_total);
-  }
   return total;
+}
+
+void copy_rows(const float* from, int64_t from_stride, float* to, int64_t to_stride, int64_t rows, int64_t columns) {
+  if (from == to && from_stride == to_stride) return;
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(from + r * from_stride, from + r * from_stride + columns, to + r * to_stride);
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings, int threads)
+    : model_(model),
+      noise_accept_(tables.noise_accept, tables.noise_accept + model.vocab),
+      noise_alias_(tables.noise_alias, tables.noise_alias + model.vocab),
+      settings_(settings),
+      threads_(threads),
+      pending_{0, 0, 0, settings.alpha} {
+  if ((model.dim + kLanes - 1) / kLanes * kLanes > model.stride)
+    throw std::invalid_argument("the CPU trainer's tables must have rows of whole vectors of " +
+                                std::to_string(kLanes) + " floats (dim " + std::to_string(model.dim) +
+                                ", row stride " + std::to_string(model.stride) + ")");
+  if (tables.keep_threshold)
+    keep_threshold_.assign(tables.keep_threshold, tables.keep_threshold + model.vocab);
+}
+
+void Trainer::train_block(const TrainBlock& block) {
+  // the hot loop's view: whole vectors (the padding columns are zero and stay zero)
+  const TrainModel padded{model_.input, model_.output, model_.vocab, (model_.dim + kLanes - 1) / kLanes * kLanes,
+                          model_.stride};
+  const SamplingTables tables{keep_threshold_.empty() ? nullptr : keep_threshold_.data(), noise_accept_.data(),
+                              noise_alias_.data()};
+  const BlockStats sums = train_on_threads(padded, tables, settings_, block, threads_);
+  pending_.loss += sums.loss;
+  pending_.loss_terms += sums.loss_terms;
+  pending_.words_kept += sums.words_kept;
+  if (block.sentences > 0) pending_.alpha = sentence_alpha(settings_, block, block.sentences - 1);
+}
+
+BlockStats Trainer::collect(bool) {
+  const BlockStats out = pending_;
+  pending_ = BlockStats{0, 0, 0, out.alpha};
+  return out;
+}
+
+void Trainer::download(float* input, float* output, int64_t stride) {
+  copy_rows(model_.input, model_.stride, input, stride, model_.vocab, model_.dim);
+  copy_rows(model_.output, model_.stride, output, stride, model_.vocab, model_.dim);
+}
+
+void Trainer::upload(const float* input, const float* output, int64_t stride) {
+  copy_rows(input, stride, model_.input, model_.stride, model_.vocab, model_.dim);
+  copy_rows(output, stride, model_.output, model_.stride, model_.vocab, model_.dim);
 }
 
 }  // namespace w2v::cpu

@@ -247,7 +247,7 @@ struct BlockSlot {
 
 }  // namespace
 
-struct DeviceTrainer::Impl {
+struct Trainer::Impl {
   int device;
   int64_t vocab, dim, stride;
   TrainSettings settings;
@@ -259,7 +259,8 @@ struct DeviceTrainer::Impl {
   bool subsample = false;
   BlockSlot slots[2];
   int next = 0;
-  BlockStats carried{0, 0, 0, 0.f};   // sums of blocks whose slot was reused before they were collected
+  // sums of blocks whose slot was reused before they were collected, and the rate reached
+  BlockStats carried{0, 0, 0, 0.f};
 
   void select() const { W2V_CUDA_CHECK(cudaSetDevice(device)); }
 
@@ -273,17 +274,16 @@ struct DeviceTrainer::Impl {
   }
 };
 
-DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init, int64_t host_stride,
-                             const uint32_t* keep, const uint32_t* noise_accept, const int32_t* noise_alias,
-                             const TrainSettings& settings, int device)
+Trainer::Trainer(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings, int device)
     : impl_(new Impl) {
   Impl& d = *impl_;
   try {
     d.device = device;
-    d.vocab = vocab;
-    d.dim = dim;
-    d.stride = (dim + 3) / 4 * 4;
+    d.vocab = model.vocab;
+    d.dim = model.dim;
+    d.stride = (model.dim + 3) / 4 * 4;
     d.settings = settings;
+    d.carried.alpha = settings.alpha;
     d.kernel = pick_kernel(settings.window, settings.negative);
     d.select();
     W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&d.compute, cudaStreamNonBlocking));
@@ -294,36 +294,35 @@ DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init
     }
     // Every copy and memset goes on the compute stream: the streams are non-blocking, so
     // work on the legacy default stream would not be ordered before the kernels.
-    d.input.reserve(vocab * d.stride);
-    d.output.reserve(vocab * d.stride);
-    W2V_CUDA_CHECK(cudaMemsetAsync(d.output.data, 0, vocab * d.stride * sizeof(float), d.compute));
-    W2V_CUDA_CHECK(cudaMemsetAsync(d.input.data, 0, vocab * d.stride * sizeof(float), d.compute));
-    W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input_init, host_stride * sizeof(float),
-                                     dim * sizeof(float), vocab, cudaMemcpyHostToDevice, d.compute));
-    d.subsample = keep != nullptr;
+    const size_t table_bytes = d.vocab * d.stride * sizeof(float);
+    d.input.reserve(d.vocab * d.stride);
+    d.output.reserve(d.vocab * d.stride);
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.input.data, 0, table_bytes, d.compute));   // the padding columns
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.output.data, 0, table_bytes, d.compute));
+    d.subsample = tables.keep_threshold != nullptr;
     if (d.subsample) {
-      d.keep.reserve(vocab);
-      W2V_CUDA_CHECK(cudaMemcpyAsync(d.keep.data, keep, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice,
-                                     d.compute));
+      d.keep.reserve(d.vocab);
+      W2V_CUDA_CHECK(cudaMemcpyAsync(d.keep.data, tables.keep_threshold, d.vocab * sizeof(uint32_t),
+                                     cudaMemcpyHostToDevice, d.compute));
     }
-    d.accept.reserve(vocab);
-    d.alias.reserve(vocab);
-    W2V_CUDA_CHECK(cudaMemcpyAsync(d.accept.data, noise_accept, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice,
-                                   d.compute));
-    W2V_CUDA_CHECK(cudaMemcpyAsync(d.alias.data, noise_alias, vocab * sizeof(int32_t), cudaMemcpyHostToDevice,
-                                   d.compute));
+    d.accept.reserve(d.vocab);
+    d.alias.reserve(d.vocab);
+    W2V_CUDA_CHECK(cudaMemcpyAsync(d.accept.data, tables.noise_accept, d.vocab * sizeof(uint32_t),
+                                   cudaMemcpyHostToDevice, d.compute));
+    W2V_CUDA_CHECK(cudaMemcpyAsync(d.alias.data, tables.noise_alias, d.vocab * sizeof(int32_t),
+                                   cudaMemcpyHostToDevice, d.compute));
     for (BlockSlot& slot : d.slots) {
       slot.stats.reserve(1);
       slot.host_stats.reserve(1);
     }
-    W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));  // the caller's host arrays may go after this
+    upload(model.input, model.output, model.stride);   // waits: the caller's host arrays may go after this
   } catch (...) {
     delete impl_;
     throw;
   }
 }
 
-DeviceTrainer::~DeviceTrainer() {
+Trainer::~Trainer() {
   if (!impl_) return;
   cudaSetDevice(impl_->device);
   cudaDeviceSynchronize();
@@ -336,7 +335,7 @@ DeviceTrainer::~DeviceTrainer() {
   delete impl_;
 }
 
-void DeviceTrainer::train_block(const TrainBlock& block, int64_t words) {
+void Trainer::train_block(const TrainBlock& block) {
   Impl& d = *impl_;
   d.select();
   if (block.sentences == 0) return;
@@ -346,6 +345,7 @@ void DeviceTrainer::train_block(const TrainBlock& block, int64_t words) {
   // sums kept, if nobody collected them).
   if (slot.uncollected) d.take(slot);
   W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
+  const int64_t words = block.words;
   slot.host_ids.reserve(words);
   slot.host_ends.reserve(block.sentences);
   slot.ids.reserve(words);
@@ -382,9 +382,10 @@ void DeviceTrainer::train_block(const TrainBlock& block, int64_t words) {
   W2V_CUDA_CHECK(cudaMemcpyAsync(slot.host_stats.data, sums, sizeof(SlotStats), cudaMemcpyDeviceToHost, d.compute));
   W2V_CUDA_CHECK(cudaEventRecord(slot.trained, d.compute));
   slot.uncollected = true;
+  d.carried.alpha = sentence_alpha(d.settings, block, block.sentences - 1);
 }
 
-BlockStats DeviceTrainer::collect(bool keep_last) {
+BlockStats Trainer::collect(bool keep_last) {
   Impl& d = *impl_;
   d.select();
   BlockSlot& last = d.slots[d.next ^ 1];   // the slot of the block queued last
@@ -392,31 +393,31 @@ BlockStats DeviceTrainer::collect(bool keep_last) {
   if (before.uncollected) d.take(before);
   if (last.uncollected && !keep_last) d.take(last);
   const BlockStats out = d.carried;
-  d.carried = BlockStats{0, 0, 0, 0.f};
+  d.carried = BlockStats{0, 0, 0, out.alpha};
   return out;
 }
 
-void DeviceTrainer::download(float* input, float* output, int64_t host_stride) {
+void Trainer::download(float* input, float* output, int64_t stride) {
   Impl& d = *impl_;
   d.select();
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(input, host_stride * sizeof(float), d.input.data, d.stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(input, stride * sizeof(float), d.input.data, d.stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost, d.compute));
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(output, host_stride * sizeof(float), d.output.data, d.stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(output, stride * sizeof(float), d.output.data, d.stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost, d.compute));
   W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
 }
 
-void DeviceTrainer::upload(const float* input, const float* output, int64_t host_stride) {
+void Trainer::upload(const float* input, const float* output, int64_t stride) {
   Impl& d = *impl_;
   d.select();
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input, host_stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input, stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice, d.compute));
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.output.data, d.stride * sizeof(float), output, host_stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.output.data, d.stride * sizeof(float), output, stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice, d.compute));
   W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
 }
 
-int64_t DeviceTrainer::vocab() const { return impl_->vocab; }
-int64_t DeviceTrainer::dim() const { return impl_->dim; }
+int64_t Trainer::vocab() const { return impl_->vocab; }
+int64_t Trainer::dim() const { return impl_->dim; }
 
 }  // namespace w2v::cuda
