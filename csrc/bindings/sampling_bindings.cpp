@@ -1,4 +1,5 @@
-// Python entry point of the noise distribution's alias table (sampling/sampling_tables.h).
+// Python entry points of the sampling tables' builders: the noise distribution's alias
+// table (sampling/sampling_tables.h) and the subsampling thresholds (w2v_math.h).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -6,6 +7,7 @@
 
 #include "bindings/numpy_util.h"
 #include "sampling/sampling_tables.h"
+#include "w2v_math.h"
 
 namespace py = pybind11;
 
@@ -25,6 +27,19 @@ void bind_sampling(py::module_& m) {
         sampling::build_alias_table(w, n, acc, ali);
       },
       py::arg("weights"), py::arg("accept"), py::arg("alias"));
+
+  // Each keep probability as keep_word's threshold: the rule the alias table's accept
+  // entries follow too (keep_threshold), written once.
+  m.def(
+      "keep_thresholds",
+      [](const py::array& probabilities) {
+        const double* p = array_data<double>(probabilities, "probabilities", 1);
+        py::array_t<uint32_t> out(probabilities.shape(0));
+        uint32_t* thresholds = out.mutable_data();
+        for (py::ssize_t i = 0; i < probabilities.shape(0); ++i) thresholds[i] = keep_threshold(p[i]);
+        return out;
+      },
+      py::arg("probabilities"));
 }
 
 }  // namespace w2v::bindings
