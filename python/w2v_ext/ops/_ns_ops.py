@@ -96,17 +96,11 @@ def _run_backward(model: Model, grad_pos, grad_neg, saved, center, context, nega
     grad_pos, grad_neg = grad_pos.contiguous(), grad_neg.contiguous()
     with _views.device_guard(center):
         model.backward_kernel(kernels)(
-            dtype=_views.dtype_name(hidden),
             batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives,
                                   _views.index_error_state(center)),
-            coef=coef.data_ptr(), grad_h_pos=grad_h_pos.data_ptr(), grad_h_neg=grad_h_neg.data_ptr(),
-            hidden=hidden.data_ptr(), terms_per_row=coef.size(1), dim=hidden.size(1),
+            saved=_views.saved_grad(kernels, coef, grad_h_pos, grad_h_neg, hidden, keep=True),
             grad_pos=grad_pos.data_ptr(), grad_neg=grad_neg.data_ptr(),
-            grad_input=grad_input.data_ptr(), grad_input_stride=grad_input.size(1),
-            grad_input_rows=grad_input.size(0), grad_output=grad_output.data_ptr(),
-            grad_output_stride=grad_output.size(1), grad_output_rows=grad_output.size(0),
-            center_slot=_views.data_ptr_or_null(slots[0]), context_slot=_views.data_ptr_or_null(slots[1]),
-            negative_slot=_views.data_ptr_or_null(slots[2]), **_views.launch_args(center))
+            targets=_views.grad_targets(kernels, grad_input, grad_output, slots), **_views.launch_args(center))
 
 
 def _sparse_rows(rows, values, shape):
@@ -142,9 +136,8 @@ def define_ops(model: Model):
                     weights=_views.embedding_pair(kernels, input_weight, output_weight),
                     batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives,
                                           index_error),
-                    pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(), save_grad=save_grad,
-                    coef=saved[0].data_ptr(), grad_h_pos=saved[1].data_ptr(), grad_h_neg=saved[2].data_ptr(),
-                    hidden=saved[3].data_ptr(), terms_per_row=saved[0].size(1), **launch)
+                    pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(),
+                    saved=_views.saved_grad(kernels, *saved, keep=save_grad), **launch)
             return (pos_loss, neg_loss, *saved)
 
     @forward.register_fake
@@ -244,8 +237,6 @@ def _sgd_step(model: Model, input_weight, output_weight, center, context, negati
     with _views.device_guard(center):
         kernels = _views.kernels_for(center)
         launch = _views.launch_args(center)
-        if "stream" in launch:
-            extra["atomic_updates"] = atomic_updates
         _checks.check_learning_rate(lr)
         tied = input_weight if output_weight is None else output_weight
         index_error = check_ranges(model, model.step_name, kernels, input_weight, tied, center, context,
@@ -255,8 +246,7 @@ def _sgd_step(model: Model, input_weight, output_weight, center, context, negati
             model.step_kernel(kernels)(
                 weights=_views.embedding_pair(kernels, input_weight, output_weight),
                 batch=_views.ns_batch(kernels, center, context, negative, padding_idx, index_error=index_error),
-                lr=lr,
-                loss=loss.data_ptr(), **extra, **launch)
+                lr=lr, atomic_updates=atomic_updates, loss=loss.data_ptr(), **extra, **launch)
         return loss
 
 
