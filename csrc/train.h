@@ -1,15 +1,21 @@
-// The corpus trainers' hot loop: word2vec.c's recipe over one chunk of encoded
-// sentences, updating the model in place (Hogwild across threads).
+// The corpus trainers: word2vec.c's recipe over blocks of encoded sentences, on the CPU
+// (cpu::Trainer, in place on the caller's tables) or on a GPU (cuda::Trainer, on device
+// copies of them). Both have one interface: train_block trains a block (a GPU queues
+// it), collect gives the stats of the blocks trained since the last call, download and
+// upload copy the tables out and in.
 #pragma once
 
 #include <cstdint>
+#include <vector>
+
+#include "w2v_math.h"
 
 namespace w2v {
 
-// The tables are the trainer's own, padded: `dim` is a multiple of 16 floats (columns
-// past the embedding size are zero and stay zero, see cpu/padded_rows.h).
+// The caller's tables: the first `dim` columns of each row hold a vector; the columns
+// past dim (up to the row stride) are zero and stay zero.
 struct TrainModel {
-  float* input;    // [vocab, dim], row stride `stride`: the word vectors (word2vec.c's syn0)
+  float* input;    // [vocab, dim], row stride `stride` floats: the word vectors (word2vec.c's syn0)
   float* output;   // [vocab, dim], row stride `stride` (syn1neg)
   int64_t vocab;
   int64_t dim;
@@ -39,56 +45,92 @@ struct TrainSettings {
 
 // Whole sentences of vocabulary ids. Positions count in-vocabulary words from the start
 // of the epoch; every random draw is keyed by (seed, epoch, position), so the result
-// does not depend on how the corpus is chunked or split across threads.
-struct TrainChunk {
+// does not depend on how the corpus is cut into blocks or split across threads.
+struct TrainBlock {
   const int32_t* ids;            // [words]
+  int64_t words;
   const int64_t* sentence_ends;  // [sentences], exclusive ends into ids
   int64_t sentences;
   int64_t epoch;
   int64_t first_position;        // position of ids[0] in the epoch
-  double words_done;             // words trained before this chunk, over all epochs (learning rate)
+  double words_done;             // words trained before this block, over all epochs (learning rate)
   double words_total;            // words to train over all epochs
 };
 
-struct ChunkStats {
+// The learning rate is set per sentence, from the words trained before the sentence.
+inline float sentence_alpha(const TrainSettings& s, const TrainBlock& block, int64_t sentence) {
+  const int64_t begin = sentence == 0 ? 0 : block.sentence_ends[sentence - 1];
+  return linear_learning_rate(s.alpha, s.min_alpha, block.words_done + static_cast<double>(begin), block.words_total);
+}
+
+// What the blocks trained since the last collect() gave.
+struct BlockStats {
   double loss;                   // summed over the measured centres' terms
   int64_t loss_terms;
   int64_t words_kept;            // after subsampling
-  float last_alpha;
+  float alpha;                   // the learning rate reached: at the last sentence of the last block
+                                 // trained (queued, on a GPU); the starting rate before any
 };
 
 namespace cpu {
-ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
-                       const TrainChunk& chunk, int threads);
+
+// The CPU trainer: a block trains before train_block returns, Hogwild across `threads`,
+// in place on the caller's tables (which must outlive the trainer); the sampling tables
+// are copied. The loops run over whole vectors of 16 floats: the columns up to dim
+// rounded up to 16 must lie within the row stride (and are zero past dim).
+class Trainer {
+ public:
+  Trainer(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings, int threads);
+
+  void train_block(const TrainBlock& block);
+  // The loss and kept-word sums of the blocks trained since the last call. Nothing runs
+  // on after train_block returns, so keep_last holds nothing back.
+  BlockStats collect(bool keep_last = false);
+  // Copies the tables trained to host [vocab, dim] arrays with row stride `stride`
+  // (nothing to do when they are the trainer's own tables, as they usually are).
+  void download(float* input, float* output, int64_t stride);
+  // Replaces the tables trained from host arrays (e.g. a model loaded to resume).
+  void upload(const float* input, const float* output, int64_t stride);
+  int64_t vocab() const { return model_.vocab; }
+  int64_t dim() const { return model_.dim; }
+
+ private:
+  TrainModel model_;
+  std::vector<uint32_t> keep_threshold_, noise_accept_;
+  std::vector<int32_t> noise_alias_;
+  TrainSettings settings_;
+  int threads_;
+  BlockStats pending_;
+};
+
 }  // namespace cpu
 
 namespace cuda {
 
 // The GPU trainer: the model and the sampling tables live on the device for the whole
-// run; chunks of encoded sentences are copied in through pinned buffers on the
-// trainer's own stream while the previous chunk trains. Same recipe and random draws as
+// run; blocks of encoded sentences are copied in through pinned buffers on the
+// trainer's own stream while the previous block trains. Same recipe and random draws as
 // the CPU trainer (skip-gram always shares negatives across a window); Hogwild across
 // warps. Device rows are padded to a multiple of 4 floats (16-byte loads).
-class DeviceTrainer {
+class Trainer {
  public:
-  // input_init: host [vocab, dim] (row stride host_stride floats); keep may be null.
-  DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init, int64_t host_stride, const uint32_t* keep,
-                const uint32_t* noise_accept, const int32_t* noise_alias, const TrainSettings& settings,
-                int device);
-  ~DeviceTrainer();
-  DeviceTrainer(const DeviceTrainer&) = delete;
-  DeviceTrainer& operator=(const DeviceTrainer&) = delete;
+  // Copies the tables and the sampling tables to the device.
+  Trainer(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings, int device);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
-  // Queues one chunk (host arrays, copied before return into a pinned staging buffer).
-  void train_chunk(const TrainChunk& chunk, int64_t words);
-  // Waits for the queued chunks and returns their loss and kept-word sums since the last
-  // call; keep_last leaves the chunk queued last running, its sums for the next call
-  // (so it trains while the caller prepares the next chunk).
-  ChunkStats collect(bool keep_last = false);
-  // Waits, then copies both tables to host [vocab, dim] arrays with row stride host_stride.
-  void download(float* input, float* output, int64_t host_stride);
-  // Replaces both tables from host arrays (e.g. a model loaded to resume).
-  void upload(const float* input, const float* output, int64_t host_stride);
+  // Queues one block (its host arrays are copied into a pinned staging buffer before
+  // this returns).
+  void train_block(const TrainBlock& block);
+  // Waits for the queued blocks and returns their sums since the last call; keep_last
+  // leaves the block queued last running, its sums for the next call (so it trains
+  // while the caller prepares the next block).
+  BlockStats collect(bool keep_last = false);
+  // Waits, then copies both tables to host [vocab, dim] arrays with row stride `stride`.
+  void download(float* input, float* output, int64_t stride);
+  // Replaces both tables from host arrays (e.g. the average of a data-parallel sync).
+  void upload(const float* input, const float* output, int64_t stride);
   int64_t vocab() const;
   int64_t dim() const;
 

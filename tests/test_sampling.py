@@ -15,7 +15,7 @@ from scipy import stats
 
 import trainer_reference as ref
 from trainer_reference import alias_draw, bounded_random, counter_random, keep_word
-from trainer_testing import BlockRecorder, write_text, zipf_lines
+from trainer_testing import BlockRecorder, train_one_block, write_text, zipf_lines
 from w2v_ext import _native, sampling
 from w2v_ext.trainer import Word2Vec, padded_table
 
@@ -68,8 +68,8 @@ def test_native_subsampling_keeps_what_the_draws_say(tmp_path):
     settings = _native.cpu.TrainSettings(architecture=0, window=1, negative=1, alpha=1e-6, cbow_mean=True,
                                          shared_negatives=True, seed=seed, loss_every=0)
     ends = np.arange(100, len(ids) + 1, 100, dtype=np.int64)
-    r = _native.cpu.train_chunk(table_in, table_out, keep, accept, alias, settings, ids, ends, epoch, first,
-                                0.0, float(len(ids)), 1)
+    r = train_one_block(table_in, table_out, keep, accept, alias, settings, ids, ends, epoch, first,
+                        0.0, float(len(ids)), 1)
     draws = counter_random(ref.stream_key(seed, epoch, 1), np.arange(first, first + len(ids)))
     kept = keep_word(keep[ids], draws)
     assert r["words_kept"] == int(kept.sum())
@@ -79,8 +79,8 @@ def test_native_subsampling_keeps_what_the_draws_say(tmp_path):
     z = (k - n * p) / np.sqrt(np.maximum(n * p * (1 - p), 1e-12))
     assert np.all(np.abs(z[n > 0]) < 5), z
     # without subsampling every word is kept
-    r0 = _native.cpu.train_chunk(table_in, table_out, None, accept, alias, settings, ids, ends, epoch, first,
-                                 0.0, float(len(ids)), 1)
+    r0 = train_one_block(table_in, table_out, None, accept, alias, settings, ids, ends, epoch, first,
+                         0.0, float(len(ids)), 1)
     assert r0["words_kept"] == len(ids)
 
 
@@ -134,9 +134,9 @@ def test_native_negatives_are_the_alias_draws():
         table_in[:, :dim] = 0.1
         # one sentence [centre, context]: each word is the other's only context
         center, context = 3, 5
-        _native.cpu.train_chunk(table_in, table_out, None, accept, alias, settings,
-                                np.array([center, context], dtype=np.int32), np.array([2], dtype=np.int64),
-                                0, position, 0.0, 1e9, 1)
+        train_one_block(table_in, table_out, None, accept, alias, settings,
+                        np.array([center, context], dtype=np.int32), np.array([2], dtype=np.int64),
+                        0, position, 0.0, 1e9, 1)
         touched = set(np.flatnonzero(np.abs(table_out).sum(1)).tolist())
         expected = {center, context}
         for p, c in ((position, center), (position + 1, context)):
@@ -175,7 +175,7 @@ def test_linear_learning_rate_formula():
 @pytest.mark.parametrize("model,alpha,min_alpha", [("sg", None, None), ("cbow", None, None), ("sg", 0.1, None),
                                                    ("cbow", 0.05, 0.02)])
 def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
-    """The alpha train_chunk returns (the rate of its last sentence) follows
+    """The alpha a block gives (the rate of its last sentence) follows
     start * (1 - done / (total + 1)) over both epochs, from start down towards start * 1e-4;
     with min_alpha, start + (min_alpha - start) * done / (total + 1)."""
     path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(2), 30, 120))
@@ -208,14 +208,14 @@ def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
     settings = _native.cpu.TrainSettings(architecture=0, window=2, negative=2, alpha=start, cbow_mean=True,
                                          shared_negatives=True, seed=1, loss_every=0)
     ids = np.zeros(5, dtype=np.int32)
-    r = _native.cpu.train_chunk(padded_table(V, 16), padded_table(V, 16), None, accept, alias, settings, ids,
-                                np.array([5], dtype=np.int64), 0, 0, float(10 * total), float(total), 1)
+    r = train_one_block(padded_table(V, 16), padded_table(V, 16), None, accept, alias, settings, ids,
+                        np.array([5], dtype=np.int64), 0, 0, float(10 * total), float(total), 1)
     assert r["alpha"] == pytest.approx(start * 1e-4, rel=1e-6)
     # with min_alpha the floor is min_alpha
     settings = _native.cpu.TrainSettings(architecture=0, window=2, negative=2, alpha=start, cbow_mean=True,
                                          shared_negatives=True, seed=1, loss_every=0, min_alpha=start / 3)
-    r = _native.cpu.train_chunk(padded_table(V, 16), padded_table(V, 16), None, accept, alias, settings, ids,
-                                np.array([5], dtype=np.int64), 0, 0, float(10 * total), float(total), 1)
+    r = train_one_block(padded_table(V, 16), padded_table(V, 16), None, accept, alias, settings, ids,
+                        np.array([5], dtype=np.int64), 0, 0, float(10 * total), float(total), 1)
     assert r["alpha"] == pytest.approx(start / 3, rel=1e-6)
 
 

@@ -132,7 +132,8 @@ def test_scratch_allocation_failure_is_a_memory_error_with_the_sizes():
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (2 << 30, hard))
         try:
-            _native.cpu.train_chunk(inp, out, None, accept, alias, settings, ids, ends, 0, 0, 0.0, 20.0, 2)
+            trainer = _native.cpu.Trainer(inp, out, 16, None, accept, alias, settings, 2)
+            trainer.train_block(ids, ends, 0, 0, 0.0, 20.0)
         except MemoryError as e:
             print("MemoryError:", e)
     """)

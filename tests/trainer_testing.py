@@ -5,7 +5,6 @@ trained. Never imports torch.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import subprocess
@@ -14,6 +13,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+STATS_FIELDS = ("loss", "loss_terms", "words_kept", "alpha")   # a native trainer's BlockStats
 MAX_WORD_BYTES = 1000                       # csrc/corpus/tokenizer.h kMaxWordBytes
 SEPARATORS = re.compile(rb"[ \t\r\v\f]+")   # word2vec.c's separators other than the newline
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -83,6 +83,17 @@ def write_text(path, lines: Sequence[str], newline: str = "\n") -> str:
     return os.fspath(path)
 
 
+def train_one_block(input, output, keep, accept, alias, settings, ids, ends, epoch: int, first_position: int,
+                    words_done: float, words_total: float, threads: int) -> dict:
+    """One block through a fresh CPU trainer (_w2v_cpu.Trainer) on padded tables, every
+    column trained; the stats it gives, as a dict."""
+    from w2v_ext import _native
+    trainer = _native.cpu.Trainer(input, output, input.shape[1], keep, accept, alias, settings, threads)
+    trainer.train_block(ids, ends, epoch, first_position, words_done, words_total)
+    stats = trainer.collect()
+    return {name: getattr(stats, name) for name in STATS_FIELDS}
+
+
 class BlockRecorder:
     """A backend hook (Word2Vec(backend_hook=...) or model.backend_hook) that records
     every block trained: its sentences, epoch, position, schedule, the backend's threads
@@ -119,7 +130,7 @@ class _RecordingBackend:
         recorder.calls.append({"sentences": [ids[s:e].tolist() for s, e in zip(starts, ends)], "epoch": epoch,
                                "first_position": first_position, "words_done": words_done,
                                "words_total": words_total, "threads": self.backend.threads, "ends": np.array(ends),
-                               "result": dataclasses.asdict(r)})
+                               "result": {name: getattr(r, name) for name in STATS_FIELDS}})
         if recorder.signal_after == n:
             import signal
             recorder.signal_after = None

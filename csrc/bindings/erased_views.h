@@ -57,17 +57,43 @@ struct ErasedBatch {
   }
 };
 
-template <typename T>
-SavedGrad<T> saved_from(bool keep, uintptr_t coef, uintptr_t grad_h_pos, uintptr_t grad_h_neg, uintptr_t hidden,
-                        int64_t terms_per_row) {
-  return {keep, reinterpret_cast<T*>(coef), reinterpret_cast<T*>(grad_h_pos), reinterpret_cast<T*>(grad_h_neg),
-          reinterpret_cast<T*>(hidden), terms_per_row};
-}
+// SavedGrad: what a forward keeps for its backward (keep = false: nothing; the
+// pointers may then be 0). `scalar` is the saved tensors' dtype, `dim` their columns.
+struct ErasedSaved {
+  Scalar scalar;
+  bool keep;
+  uintptr_t coef, grad_h_pos, grad_h_neg, hidden;
+  int64_t terms_per_row, dim;
 
-inline NsSlots slots_from(uintptr_t center, uintptr_t context, uintptr_t negative) {
-  return {reinterpret_cast<const int64_t*>(center), reinterpret_cast<const int64_t*>(context),
-          reinterpret_cast<const int64_t*>(negative)};
-}
+  template <typename T>
+  SavedGrad<T> typed() const {
+    return {keep, reinterpret_cast<T*>(coef), reinterpret_cast<T*>(grad_h_pos), reinterpret_cast<T*>(grad_h_neg),
+            reinterpret_cast<T*>(hidden), terms_per_row};
+  }
+};
+
+// Where a backward's gradients go: the input and output tables' GradRows, and the
+// slots of compact rows (all 0: dense gradients).
+struct ErasedGradTargets {
+  uintptr_t input;
+  int64_t input_stride, input_rows;
+  uintptr_t output;
+  int64_t output_stride, output_rows;
+  uintptr_t center_slot, context_slot, negative_slot;
+
+  template <typename T>
+  GradRows<T> input_grad() const {
+    return {reinterpret_cast<T*>(input), input_stride, input_rows};
+  }
+  template <typename T>
+  GradRows<T> output_grad() const {
+    return {reinterpret_cast<T*>(output), output_stride, output_rows};
+  }
+  NsSlots slots() const {
+    return {reinterpret_cast<const int64_t*>(center_slot), reinterpret_cast<const int64_t*>(context_slot),
+            reinterpret_cast<const int64_t*>(negative_slot)};
+  }
+};
 
 // Calls fn(T{}, I{}) with the scalar and index types the views hold.
 template <typename Fn>
@@ -97,6 +123,18 @@ inline void bind_views(pybind11::module_& m) {
            py::arg("index_dtype"), py::arg("center"), py::arg("context"), py::arg("negative"), py::arg("rows"),
            py::arg("context_size"), py::arg("negatives"), py::arg("negatives_per_context"),
            py::arg("in_batch_positives"), py::arg("padding_idx"), py::arg("index_error") = 0);
+  py::class_<ErasedSaved>(m, "SavedGrad", py::module_local())
+      .def(py::init([](const std::string& dtype, bool keep, uintptr_t coef, uintptr_t grad_h_pos,
+                       uintptr_t grad_h_neg, uintptr_t hidden, int64_t terms_per_row, int64_t dim) {
+             return ErasedSaved{parse_scalar(dtype), keep, coef, grad_h_pos, grad_h_neg, hidden, terms_per_row, dim};
+           }),
+           py::arg("dtype"), py::arg("keep"), py::arg("coef"), py::arg("grad_h_pos"), py::arg("grad_h_neg"),
+           py::arg("hidden"), py::arg("terms_per_row"), py::arg("dim"));
+  py::class_<ErasedGradTargets>(m, "GradTargets", py::module_local())
+      .def(py::init<uintptr_t, int64_t, int64_t, uintptr_t, int64_t, int64_t, uintptr_t, uintptr_t, uintptr_t>(),
+           py::arg("input"), py::arg("input_stride"), py::arg("input_rows"), py::arg("output"),
+           py::arg("output_stride"), py::arg("output_rows"), py::arg("center_slot") = 0,
+           py::arg("context_slot") = 0, py::arg("negative_slot") = 0);
 }
 
 }  // namespace w2v::bindings

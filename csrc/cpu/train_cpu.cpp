@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,21 +63,21 @@ class ScratchAllocationError : public std::bad_alloc {
   std::string message_;
 };
 
-int64_t longest_sentence(const TrainChunk& chunk) {
+int64_t longest_sentence(const TrainBlock& block) {
   int64_t longest = 0, begin = 0;
-  for (int64_t s = 0; s < chunk.sentences; ++s) {
-    longest = std::max(longest, chunk.sentence_ends[s] - begin);
-    begin = chunk.sentence_ends[s];
+  for (int64_t s = 0; s < block.sentences; ++s) {
+    longest = std::max(longest, block.sentence_ends[s] - begin);
+    begin = block.sentence_ends[s];
   }
   return longest;
 }
 
 // Every thread's scratch, allocated before the parallel region (a failed allocation
 // inside it would terminate the process).
-std::vector<Scratch> allocate_scratch(const TrainModel& model, const TrainSettings& s, const TrainChunk& chunk,
+std::vector<Scratch> allocate_scratch(const TrainModel& model, const TrainSettings& s, const TrainBlock& block,
                                       int team) {
   const int64_t max_inputs = std::max<int64_t>(1, std::min<int64_t>(2 * static_cast<int64_t>(s.window),
-                                                                     longest_sentence(chunk) - 1));
+                                                                     longest_sentence(block) - 1));
   try {
     std::vector<Scratch> scratch;
     scratch.reserve(team);
@@ -120,14 +121,14 @@ struct Window {
 
 // Subsampling: the words of ids[begin, end) that survive word2vec.c's frequent-word
 // draw, with their epoch positions, into the scratch. Returns how many.
-W2V_INLINE int64_t subsample(const Thread& t, const TrainChunk& chunk, int64_t begin, int64_t end) {
+W2V_INLINE int64_t subsample(const Thread& t, const TrainBlock& block, int64_t begin, int64_t end) {
   std::vector<int32_t>& kept = t.scratch.kept_ids;
   std::vector<int64_t>& positions = t.scratch.kept_positions;
   kept.clear();
   positions.clear();
   for (int64_t q = begin; q < end; ++q) {
-    const int64_t position = chunk.first_position + q;
-    const int32_t w = chunk.ids[q];
+    const int64_t position = block.first_position + q;
+    const int32_t w = block.ids[q];
     if (t.tables.keep_threshold &&
         !keep_word(t.tables.keep_threshold[w], counter_random(t.keys.subsample, position)))
       continue;
@@ -244,18 +245,17 @@ struct SentenceRange {
 // trained by the architecture's step. With shared negatives a centre's noise words are
 // drawn one centre ahead, so their rows are fetched while the current centre trains.
 W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tables, const TrainSettings s,
-                                const TrainChunk chunk, const EpochKeys keys, SentenceRange range,
-                                Scratch* scratch, ChunkStats* stats) {
+                                const TrainBlock block, const EpochKeys keys, SentenceRange range,
+                                Scratch* scratch, BlockStats* stats) {
   const Thread t{model, tables, s, keys, *scratch};
   const bool per_pair = s.architecture == Architecture::skip_gram && !s.shared_negatives;
   int32_t* noise = scratch->noise.data();
   int32_t* next_noise = scratch->next_noise.data();
   for (int64_t sentence = range.first; sentence < range.last; ++sentence) {
-    const int64_t begin = sentence == 0 ? 0 : chunk.sentence_ends[sentence - 1];
-    const int64_t end = chunk.sentence_ends[sentence];
-    const float alpha =
-        linear_learning_rate(s.alpha, s.min_alpha, chunk.words_done + static_cast<double>(begin), chunk.words_total);
-    const int64_t n = subsample(t, chunk, begin, end);
+    const int64_t begin = sentence == 0 ? 0 : block.sentence_ends[sentence - 1];
+    const int64_t end = block.sentence_ends[sentence];
+    const float alpha = sentence_alpha(s, block, sentence);
+    const int64_t n = subsample(t, block, begin, end);
     stats->words_kept += n;
     const std::vector<int32_t>& kept = scratch->kept_ids;
     const std::vector<int64_t>& positions = scratch->kept_positions;
@@ -280,39 +280,38 @@ W2V_CLONES void train_sentences(const TrainModel model, const SamplingTables tab
 }
 
 // Sentence ranges of about `grain` words each, for dynamic scheduling.
-std::vector<SentenceRange> split_sentences(const TrainChunk& chunk, int64_t grain) {
+std::vector<SentenceRange> split_sentences(const TrainBlock& block, int64_t grain) {
   std::vector<SentenceRange> ranges;
   int64_t first = 0, words = 0;
-  for (int64_t s = 0; s < chunk.sentences; ++s) {
-    const int64_t begin = s == 0 ? 0 : chunk.sentence_ends[s - 1];
-    words += chunk.sentence_ends[s] - begin;
+  for (int64_t s = 0; s < block.sentences; ++s) {
+    const int64_t begin = s == 0 ? 0 : block.sentence_ends[s - 1];
+    words += block.sentence_ends[s] - begin;
     if (words >= grain) {
       ranges.push_back({first, s + 1});
       first = s + 1;
       words = 0;
     }
   }
-  if (first < chunk.sentences) ranges.push_back({first, chunk.sentences});
+  if (first < block.sentences) ranges.push_back({first, block.sentences});
   return ranges;
 }
 
-}  // namespace
-
-ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
-                       const TrainChunk& chunk, int threads) {
-  const EpochKeys keys(settings.seed, chunk.epoch);
-  const std::vector<SentenceRange> ranges = split_sentences(chunk, 4096);
+// Trains the block's sentences on `threads` threads; their sums.
+BlockStats train_on_threads(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
+                            const TrainBlock& block, int threads) {
+  const EpochKeys keys(settings.seed, block.epoch);
+  const std::vector<SentenceRange> ranges = split_sentences(block, 4096);
   const int64_t n_ranges = static_cast<int64_t>(ranges.size());
-  ChunkStats total{0, 0, 0, settings.alpha};
+  BlockStats total{0, 0, 0, settings.alpha};
   const int team = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(1, n_ranges))));
-  std::vector<Scratch> scratch = allocate_scratch(model, settings, chunk, team);
+  std::vector<Scratch> scratch = allocate_scratch(model, settings, block, team);
 #pragma omp parallel num_threads(team)
   {
     Scratch* mine_scratch = &scratch[omp_get_thread_num()];
-    ChunkStats mine{0, 0, 0, settings.alpha};
+    BlockStats mine{0, 0, 0, settings.alpha};
 #pragma omp for schedule(dynamic, 1)
     for (int64_t r = 0; r < n_ranges; ++r)
-      train_sentences(model, tables, settings, chunk, keys, ranges[r], mine_scratch, &mine);
+      train_sentences(model, tables, settings, block, keys, ranges[r], mine_scratch, &mine);
 #pragma omp critical
     {
       total.loss += mine.loss;
@@ -320,11 +319,59 @@ ChunkStats train_chunk(const TrainModel& model, const SamplingTables& tables, co
       total.words_kept += mine.words_kept;
     }
   }
-  if (chunk.sentences > 0) {
-    const int64_t last_begin = chunk.sentences == 1 ? 0 : chunk.sentence_ends[chunk.sentences - 2];
-    total.last_alpha = linear_learning_rate(settings.alpha, settings.min_alpha, chunk.words_done + last_begin, chunk.words_total);
-  }
   return total;
+}
+
+void copy_rows(const float* from, int64_t from_stride, float* to, int64_t to_stride, int64_t rows, int64_t columns) {
+  if (from == to && from_stride == to_stride) return;
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(from + r * from_stride, from + r * from_stride + columns, to + r * to_stride);
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings, int threads)
+    : model_(model),
+      noise_accept_(tables.noise_accept, tables.noise_accept + model.vocab),
+      noise_alias_(tables.noise_alias, tables.noise_alias + model.vocab),
+      settings_(settings),
+      threads_(threads),
+      pending_{0, 0, 0, settings.alpha} {
+  if ((model.dim + kLanes - 1) / kLanes * kLanes > model.stride)
+    throw std::invalid_argument("the CPU trainer's tables must have rows of whole vectors of " +
+                                std::to_string(kLanes) + " floats (dim " + std::to_string(model.dim) +
+                                ", row stride " + std::to_string(model.stride) + ")");
+  if (tables.keep_threshold)
+    keep_threshold_.assign(tables.keep_threshold, tables.keep_threshold + model.vocab);
+}
+
+void Trainer::train_block(const TrainBlock& block) {
+  // the hot loop's view: whole vectors (the padding columns are zero and stay zero)
+  const TrainModel padded{model_.input, model_.output, model_.vocab, (model_.dim + kLanes - 1) / kLanes * kLanes,
+                          model_.stride};
+  const SamplingTables tables{keep_threshold_.empty() ? nullptr : keep_threshold_.data(), noise_accept_.data(),
+                              noise_alias_.data()};
+  const BlockStats sums = train_on_threads(padded, tables, settings_, block, threads_);
+  pending_.loss += sums.loss;
+  pending_.loss_terms += sums.loss_terms;
+  pending_.words_kept += sums.words_kept;
+  if (block.sentences > 0) pending_.alpha = sentence_alpha(settings_, block, block.sentences - 1);
+}
+
+BlockStats Trainer::collect(bool) {
+  const BlockStats out = pending_;
+  pending_ = BlockStats{0, 0, 0, out.alpha};
+  return out;
+}
+
+void Trainer::download(float* input, float* output, int64_t stride) {
+  copy_rows(model_.input, model_.stride, input, stride, model_.vocab, model_.dim);
+  copy_rows(model_.output, model_.stride, output, stride, model_.vocab, model_.dim);
+}
+
+void Trainer::upload(const float* input, const float* output, int64_t stride) {
+  copy_rows(input, stride, model_.input, model_.stride, model_.vocab, model_.dim);
+  copy_rows(output, stride, model_.output, model_.stride, model_.vocab, model_.dim);
 }
 
 }  // namespace w2v::cpu

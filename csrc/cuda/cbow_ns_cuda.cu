@@ -1,5 +1,7 @@
 #include "cbow_ns.h"
 
+#include "cuda/cuda_check.cuh"
+#include "cuda/launch.cuh"
 #include "cuda/warp_ops.cuh"
 #include "ns_terms.h"
 #include "w2v_math.h"

@@ -16,7 +16,8 @@ set(CMAKE_CUDA_STANDARD 17)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 
 file(GLOB W2V_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/csrc/cuda/*.cu)
-pybind11_add_module(_w2v_cuda MODULE csrc/bindings/cuda_module.cpp ${W2V_CUDA_SOURCES})
+pybind11_add_module(_w2v_cuda MODULE csrc/bindings/cuda_module.cpp csrc/bindings/train_cuda_bindings.cpp
+                    ${W2V_CUDA_SOURCES})
 target_include_directories(_w2v_cuda PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/csrc)
 target_link_libraries(_w2v_cuda PRIVATE CUDA::cudart_static)
 target_compile_options(_w2v_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-O3 -lineinfo>)

@@ -1,5 +1,7 @@
 #include "index_check.h"
 
+#include "cuda/cuda_check.cuh"
+#include "cuda/launch.cuh"
 #include "cuda/warp_ops.cuh"
 
 namespace w2v::cuda {

@@ -2,11 +2,13 @@
 
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <string>
 
+#include "cuda/cuda_check.cuh"
+#include "cuda/device_buffers.cuh"
+#include "cuda/launch.cuh"
+#include "cuda/padded_rows.cuh"
 #include "cuda/warp_ops.cuh"
 #include "w2v_math.h"
 
@@ -14,13 +16,8 @@ namespace w2v::cuda {
 
 namespace {
 
-void check_cuda(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
-}
-#define W2V_CUDA_CHECK(expr) check_cuda((expr), #expr)
-
 constexpr int kTrainWarps = 4;       // warps per block, each training one sentence
-constexpr int kChunkFloats = kWarp * 4;  // one float4 per lane
+constexpr int kWarpFloats = kWarp * 4;  // one float4 per lane
 
 struct DeviceModel {
   float* input;
@@ -35,7 +32,7 @@ struct DeviceTables {
   uint32_t vocab;
 };
 
-struct DeviceChunk {
+struct DeviceBlock {
   const int32_t* ids;
   const int64_t* ends;
   int64_t sentences;
@@ -53,7 +50,7 @@ struct Accumulators {
 };
 
 // ---- subsampling and compaction: one warp per sentence --------------------------------
-__global__ void compact_kernel(DeviceChunk c, DeviceTables t, uint64_t subsample_key, Accumulators acc) {
+__global__ void compact_kernel(DeviceBlock c, DeviceTables t, uint64_t subsample_key, Accumulators acc) {
   const WarpSlot slot = warp_slot();
   if (slot.row >= c.sentences) return;
   const int64_t s = slot.row;
@@ -81,22 +78,6 @@ __global__ void compact_kernel(DeviceChunk c, DeviceTables t, uint64_t subsample
   }
 }
 
-__device__ __forceinline__ float4 load4(const float* row, int64_t offset, int64_t stride) {
-  return offset < stride ? *reinterpret_cast<const float4*>(row + offset) : make_float4(0.f, 0.f, 0.f, 0.f);
-}
-
-__device__ __forceinline__ void store4(float* row, int64_t offset, int64_t stride, float4 v) {
-  if (offset < stride) *reinterpret_cast<float4*>(row + offset) = v;
-}
-
-__device__ __forceinline__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
-
-__device__ __forceinline__ float4 fma4(float a, float4 x, float4 y) {
-  return make_float4(fmaf(a, x.x, y.x), fmaf(a, x.y, y.y), fmaf(a, x.z, y.z), fmaf(a, x.w, y.w));
-}
-
-__device__ __forceinline__ float4 zero4() { return make_float4(0.f, 0.f, 0.f, 0.f); }
-
 // The centre's noise words (draws equal to it skipped) into targets[1...]; returns the count.
 template <int MaxTargets>
 __device__ __forceinline__ int draw_targets(const DeviceTables& t, int negative, uint64_t noise_key, int64_t position,
@@ -114,11 +95,11 @@ __device__ __forceinline__ int draw_targets(const DeviceTables& t, int negative,
 // As a CPU thread does: the sentence's centres run in order, so only different
 // sentences race (Hogwild). Skip-gram (HogBatch): the window's m input rows against the centre and its noise words
 // (n targets). Pass 1 takes all m * n scores from the rows as they stand; pass 2 adds the
-// steps chunk by chunk, re-reading each row before writing it so that a row listed twice
+// steps kWarpFloats columns at a time, re-reading each row before writing it so that a row listed twice
 // gets both steps.
 template <int MaxInputs, int MaxTargets>
 __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel m, DeviceTables t, TrainSettings s,
-                                                                    DeviceChunk c, uint64_t window_key,
+                                                                    DeviceBlock c, uint64_t window_key,
                                                                     uint64_t noise_key, Accumulators acc) {
   __shared__ float coefs[kTrainWarps][MaxInputs * MaxTargets];
   __shared__ int32_t input_ids[kTrainWarps][MaxInputs];
@@ -152,7 +133,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
       float part[MaxTargets];
 #pragma unroll
       for (int k = 0; k < MaxTargets; ++k) part[k] = 0.f;
-      for (int64_t off = lane * 4; off < m.stride; off += kChunkFloats) {
+      for (int64_t off = lane * 4; off < m.stride; off += kWarpFloats) {
         float4 x = zero4();
         if (cbow) {
           for (int q = 0; q < n_in; ++q) x = fma4(mean, load4(m.input + inputs[q] * m.stride, off, m.stride), x);
@@ -188,7 +169,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
       }
     }
     __syncwarp();
-    for (int64_t off = lane * 4; off < m.stride; off += kChunkFloats) {
+    for (int64_t off = lane * 4; off < m.stride; off += kWarpFloats) {
       float4 old_out[MaxTargets], step_out[MaxTargets];
 #pragma unroll
       for (int k = 0; k < MaxTargets; ++k) {
@@ -203,9 +184,7 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
           if (k < n_t) step_h = fma4(g[k], old_out[k], step_h), step_out[k] = fma4(g[k], h, step_out[k]);
         for (int q = 0; q < n_in; ++q) {  // word2vec.c: every context row takes h's whole step
           float* row = m.input + inputs[q] * m.stride;
-          float4 v = load4(row, off, m.stride);
-          v.x += step_h.x, v.y += step_h.y, v.z += step_h.z, v.w += step_h.w;
-          store4(row, off, m.stride, v);
+          store4(row, off, m.stride, add4(load4(row, off, m.stride), step_h));
         }
       } else {
         for (int j = 0; j < n_in; ++j) {
@@ -227,16 +206,14 @@ __global__ void __launch_bounds__(kTrainWarps * kWarp) train_kernel(DeviceModel 
       for (int k = 0; k < MaxTargets; ++k) {
         if (k >= n_t) break;
         float* row = m.output + targets[k] * m.stride;
-        float4 v = load4(row, off, m.stride);
-        v.x += step_out[k].x, v.y += step_out[k].y, v.z += step_out[k].z, v.w += step_out[k].w;
-        store4(row, off, m.stride, v);
+        store4(row, off, m.stride, add4(load4(row, off, m.stride), step_out[k]));
       }
     }
     __syncwarp();
   }
 }
 
-using TrainKernel = void (*)(DeviceModel, DeviceTables, TrainSettings, DeviceChunk, uint64_t, uint64_t, Accumulators);
+using TrainKernel = void (*)(DeviceModel, DeviceTables, TrainSettings, DeviceBlock, uint64_t, uint64_t, Accumulators);
 
 // The smallest instantiation whose register arrays hold the window and the targets.
 TrainKernel pick_kernel(int window, int negative) {
@@ -248,44 +225,16 @@ TrainKernel pick_kernel(int window, int negative) {
   throw std::invalid_argument("the CUDA trainer supports window <= 32 and negative <= 25");
 }
 
-template <typename T>
-struct DeviceBuffer {
-  T* data = nullptr;
-  size_t capacity = 0;
-  void reserve(size_t n) {
-    if (n <= capacity) return;
-    if (data) W2V_CUDA_CHECK(cudaFree(data));
-    data = nullptr;
-    W2V_CUDA_CHECK(cudaMalloc(&data, std::max<size_t>(n, 1) * sizeof(T)));
-    capacity = n;
-  }
-  ~DeviceBuffer() { if (data) cudaFree(data); }
-};
-
-template <typename T>
-struct PinnedBuffer {
-  T* data = nullptr;
-  size_t capacity = 0;
-  void reserve(size_t n) {
-    if (n <= capacity) return;
-    if (data) W2V_CUDA_CHECK(cudaFreeHost(data));
-    data = nullptr;
-    W2V_CUDA_CHECK(cudaHostAlloc(&data, std::max<size_t>(n, 1) * sizeof(T), cudaHostAllocDefault));
-    capacity = n;
-  }
-  ~PinnedBuffer() { if (data) cudaFreeHost(data); }
-};
-
-// One chunk's sums, as the kernels add them up on the device and as they are copied back.
+// One block's sums, as the kernels add them up on the device and as they are copied back.
 struct SlotStats {
   double loss;
   unsigned long long loss_terms, words_kept;
 };
 
-// One chunk's buffers: pinned host staging, device copies, compaction output and its
-// own sums. Two of them alternate, so chunk k+1 is copied in and launched while chunk k
-// trains, and chunk k's sums are read after chunk k+1 is launched.
-struct ChunkSlot {
+// One block's buffers: pinned host staging, device copies, compaction output and its
+// own sums. Two of them alternate, so block k+1 is copied in and launched while block k
+// trains, and block k's sums are read after block k+1 is launched.
+struct BlockSlot {
   PinnedBuffer<int32_t> host_ids;
   PinnedBuffer<int64_t> host_ends;
   DeviceBuffer<int32_t> ids, kept_ids, kept_count;
@@ -298,7 +247,7 @@ struct ChunkSlot {
 
 }  // namespace
 
-struct DeviceTrainer::Impl {
+struct Trainer::Impl {
   int device;
   int64_t vocab, dim, stride;
   TrainSettings settings;
@@ -308,14 +257,15 @@ struct DeviceTrainer::Impl {
   DeviceBuffer<uint32_t> keep, accept;
   DeviceBuffer<int32_t> alias;
   bool subsample = false;
-  ChunkSlot slots[2];
+  BlockSlot slots[2];
   int next = 0;
-  ChunkStats carried{0, 0, 0, 0.f};   // sums of chunks whose slot was reused before they were collected
+  // sums of blocks whose slot was reused before they were collected, and the rate reached
+  BlockStats carried{0, 0, 0, 0.f};
 
   void select() const { W2V_CUDA_CHECK(cudaSetDevice(device)); }
 
-  // Waits for the slot's chunk and moves its sums into `carried`.
-  void take(ChunkSlot& slot) {
+  // Waits for the slot's block and moves its sums into `carried`.
+  void take(BlockSlot& slot) {
     W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
     carried.loss += slot.host_stats.data->loss;
     carried.loss_terms += static_cast<int64_t>(slot.host_stats.data->loss_terms);
@@ -324,61 +274,59 @@ struct DeviceTrainer::Impl {
   }
 };
 
-DeviceTrainer::DeviceTrainer(int64_t vocab, int64_t dim, const float* input_init, int64_t host_stride,
-                             const uint32_t* keep, const uint32_t* noise_accept, const int32_t* noise_alias,
-                             const TrainSettings& settings, int device)
+Trainer::Trainer(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings, int device)
     : impl_(new Impl) {
   Impl& d = *impl_;
   try {
     d.device = device;
-    d.vocab = vocab;
-    d.dim = dim;
-    d.stride = (dim + 3) / 4 * 4;
+    d.vocab = model.vocab;
+    d.dim = model.dim;
+    d.stride = (model.dim + 3) / 4 * 4;
     d.settings = settings;
+    d.carried.alpha = settings.alpha;
     d.kernel = pick_kernel(settings.window, settings.negative);
     d.select();
     W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&d.compute, cudaStreamNonBlocking));
     W2V_CUDA_CHECK(cudaStreamCreateWithFlags(&d.copy, cudaStreamNonBlocking));
-    for (ChunkSlot& slot : d.slots) {
+    for (BlockSlot& slot : d.slots) {
       W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.copied, cudaEventDisableTiming));
       W2V_CUDA_CHECK(cudaEventCreateWithFlags(&slot.trained, cudaEventDisableTiming));
     }
     // Every copy and memset goes on the compute stream: the streams are non-blocking, so
     // work on the legacy default stream would not be ordered before the kernels.
-    d.input.reserve(vocab * d.stride);
-    d.output.reserve(vocab * d.stride);
-    W2V_CUDA_CHECK(cudaMemsetAsync(d.output.data, 0, vocab * d.stride * sizeof(float), d.compute));
-    W2V_CUDA_CHECK(cudaMemsetAsync(d.input.data, 0, vocab * d.stride * sizeof(float), d.compute));
-    W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input_init, host_stride * sizeof(float),
-                                     dim * sizeof(float), vocab, cudaMemcpyHostToDevice, d.compute));
-    d.subsample = keep != nullptr;
+    const size_t table_bytes = d.vocab * d.stride * sizeof(float);
+    d.input.reserve(d.vocab * d.stride);
+    d.output.reserve(d.vocab * d.stride);
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.input.data, 0, table_bytes, d.compute));   // the padding columns
+    W2V_CUDA_CHECK(cudaMemsetAsync(d.output.data, 0, table_bytes, d.compute));
+    d.subsample = tables.keep_threshold != nullptr;
     if (d.subsample) {
-      d.keep.reserve(vocab);
-      W2V_CUDA_CHECK(cudaMemcpyAsync(d.keep.data, keep, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice,
-                                     d.compute));
+      d.keep.reserve(d.vocab);
+      W2V_CUDA_CHECK(cudaMemcpyAsync(d.keep.data, tables.keep_threshold, d.vocab * sizeof(uint32_t),
+                                     cudaMemcpyHostToDevice, d.compute));
     }
-    d.accept.reserve(vocab);
-    d.alias.reserve(vocab);
-    W2V_CUDA_CHECK(cudaMemcpyAsync(d.accept.data, noise_accept, vocab * sizeof(uint32_t), cudaMemcpyHostToDevice,
-                                   d.compute));
-    W2V_CUDA_CHECK(cudaMemcpyAsync(d.alias.data, noise_alias, vocab * sizeof(int32_t), cudaMemcpyHostToDevice,
-                                   d.compute));
-    for (ChunkSlot& slot : d.slots) {
+    d.accept.reserve(d.vocab);
+    d.alias.reserve(d.vocab);
+    W2V_CUDA_CHECK(cudaMemcpyAsync(d.accept.data, tables.noise_accept, d.vocab * sizeof(uint32_t),
+                                   cudaMemcpyHostToDevice, d.compute));
+    W2V_CUDA_CHECK(cudaMemcpyAsync(d.alias.data, tables.noise_alias, d.vocab * sizeof(int32_t),
+                                   cudaMemcpyHostToDevice, d.compute));
+    for (BlockSlot& slot : d.slots) {
       slot.stats.reserve(1);
       slot.host_stats.reserve(1);
     }
-    W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));  // the caller's host arrays may go after this
+    upload(model.input, model.output, model.stride);   // waits: the caller's host arrays may go after this
   } catch (...) {
     delete impl_;
     throw;
   }
 }
 
-DeviceTrainer::~DeviceTrainer() {
+Trainer::~Trainer() {
   if (!impl_) return;
   cudaSetDevice(impl_->device);
   cudaDeviceSynchronize();
-  for (ChunkSlot& slot : impl_->slots) {
+  for (BlockSlot& slot : impl_->slots) {
     if (slot.copied) cudaEventDestroy(slot.copied);
     if (slot.trained) cudaEventDestroy(slot.trained);
   }
@@ -387,28 +335,29 @@ DeviceTrainer::~DeviceTrainer() {
   delete impl_;
 }
 
-void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
+void Trainer::train_block(const TrainBlock& block) {
   Impl& d = *impl_;
   d.select();
-  if (chunk.sentences == 0) return;
-  ChunkSlot& slot = d.slots[d.next];
+  if (block.sentences == 0) return;
+  BlockSlot& slot = d.slots[d.next];
   d.next ^= 1;
-  // The slot's last chunk must be done training before its buffers are reused (and its
+  // The slot's last block must be done training before its buffers are reused (and its
   // sums kept, if nobody collected them).
   if (slot.uncollected) d.take(slot);
   W2V_CUDA_CHECK(cudaEventSynchronize(slot.trained));
+  const int64_t words = block.words;
   slot.host_ids.reserve(words);
-  slot.host_ends.reserve(chunk.sentences);
+  slot.host_ends.reserve(block.sentences);
   slot.ids.reserve(words);
   slot.kept_ids.reserve(words);
   slot.kept_positions.reserve(words);
-  slot.ends.reserve(chunk.sentences);
-  slot.kept_count.reserve(chunk.sentences);
-  std::memcpy(slot.host_ids.data, chunk.ids, words * sizeof(int32_t));
-  std::memcpy(slot.host_ends.data, chunk.sentence_ends, chunk.sentences * sizeof(int64_t));
+  slot.ends.reserve(block.sentences);
+  slot.kept_count.reserve(block.sentences);
+  std::memcpy(slot.host_ids.data, block.ids, words * sizeof(int32_t));
+  std::memcpy(slot.host_ends.data, block.sentence_ends, block.sentences * sizeof(int64_t));
   W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ids.data, slot.host_ids.data, words * sizeof(int32_t), cudaMemcpyHostToDevice,
                                  d.copy));
-  W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ends.data, slot.host_ends.data, chunk.sentences * sizeof(int64_t),
+  W2V_CUDA_CHECK(cudaMemcpyAsync(slot.ends.data, slot.host_ends.data, block.sentences * sizeof(int64_t),
                                  cudaMemcpyHostToDevice, d.copy));
   W2V_CUDA_CHECK(cudaEventRecord(slot.copied, d.copy));
   W2V_CUDA_CHECK(cudaStreamWaitEvent(d.compute, slot.copied, 0));
@@ -416,58 +365,59 @@ void DeviceTrainer::train_chunk(const TrainChunk& chunk, int64_t words) {
   const DeviceModel model{d.input.data, d.output.data, d.stride};
   const DeviceTables tables{d.subsample ? d.keep.data : nullptr, d.accept.data, d.alias.data,
                             static_cast<uint32_t>(d.vocab)};
-  const DeviceChunk c{slot.ids.data, slot.ends.data, chunk.sentences, chunk.first_position, slot.kept_ids.data,
-                      slot.kept_positions.data, slot.kept_count.data, chunk.words_done, chunk.words_total};
+  const DeviceBlock c{slot.ids.data, slot.ends.data, block.sentences, block.first_position, slot.kept_ids.data,
+                      slot.kept_positions.data, slot.kept_count.data, block.words_done, block.words_total};
   SlotStats* sums = slot.stats.data;
   const Accumulators acc{&sums->loss, &sums->loss_terms, &sums->words_kept};
   W2V_CUDA_CHECK(cudaMemsetAsync(sums, 0, sizeof(SlotStats), d.compute));
-  const uint64_t subsample_key = stream_key(d.settings.seed, chunk.epoch, 1);
-  const uint64_t window_key = stream_key(d.settings.seed, chunk.epoch, 2);
-  const uint64_t noise_key = stream_key(d.settings.seed, chunk.epoch, 3);
-  W2V_LAUNCH(compact_kernel, blocks_for_rows(chunk.sentences, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, d.compute)(
+  const uint64_t subsample_key = stream_key(d.settings.seed, block.epoch, 1);
+  const uint64_t window_key = stream_key(d.settings.seed, block.epoch, 2);
+  const uint64_t noise_key = stream_key(d.settings.seed, block.epoch, 3);
+  W2V_LAUNCH(compact_kernel, blocks_for_rows(block.sentences, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, d.compute)(
       c, tables, subsample_key, acc);
   check_launch("compact_kernel");
-  W2V_LAUNCH(d.kernel, blocks_for_rows(chunk.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute)(
+  W2V_LAUNCH(d.kernel, blocks_for_rows(block.sentences, kTrainWarps), kTrainWarps * kWarp, 0, d.compute)(
       model, tables, d.settings, c, window_key, noise_key, acc);
   check_launch("train_kernel");
   W2V_CUDA_CHECK(cudaMemcpyAsync(slot.host_stats.data, sums, sizeof(SlotStats), cudaMemcpyDeviceToHost, d.compute));
   W2V_CUDA_CHECK(cudaEventRecord(slot.trained, d.compute));
   slot.uncollected = true;
+  d.carried.alpha = sentence_alpha(d.settings, block, block.sentences - 1);
 }
 
-ChunkStats DeviceTrainer::collect(bool keep_last) {
+BlockStats Trainer::collect(bool keep_last) {
   Impl& d = *impl_;
   d.select();
-  ChunkSlot& last = d.slots[d.next ^ 1];   // the slot of the chunk queued last
-  ChunkSlot& before = d.slots[d.next];
+  BlockSlot& last = d.slots[d.next ^ 1];   // the slot of the block queued last
+  BlockSlot& before = d.slots[d.next];
   if (before.uncollected) d.take(before);
   if (last.uncollected && !keep_last) d.take(last);
-  const ChunkStats out = d.carried;
-  d.carried = ChunkStats{0, 0, 0, 0.f};
+  const BlockStats out = d.carried;
+  d.carried = BlockStats{0, 0, 0, out.alpha};
   return out;
 }
 
-void DeviceTrainer::download(float* input, float* output, int64_t host_stride) {
+void Trainer::download(float* input, float* output, int64_t stride) {
   Impl& d = *impl_;
   d.select();
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(input, host_stride * sizeof(float), d.input.data, d.stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(input, stride * sizeof(float), d.input.data, d.stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost, d.compute));
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(output, host_stride * sizeof(float), d.output.data, d.stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(output, stride * sizeof(float), d.output.data, d.stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyDeviceToHost, d.compute));
   W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
 }
 
-void DeviceTrainer::upload(const float* input, const float* output, int64_t host_stride) {
+void Trainer::upload(const float* input, const float* output, int64_t stride) {
   Impl& d = *impl_;
   d.select();
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input, host_stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.input.data, d.stride * sizeof(float), input, stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice, d.compute));
-  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.output.data, d.stride * sizeof(float), output, host_stride * sizeof(float),
+  W2V_CUDA_CHECK(cudaMemcpy2DAsync(d.output.data, d.stride * sizeof(float), output, stride * sizeof(float),
                                    d.dim * sizeof(float), d.vocab, cudaMemcpyHostToDevice, d.compute));
   W2V_CUDA_CHECK(cudaStreamSynchronize(d.compute));
 }
 
-int64_t DeviceTrainer::vocab() const { return impl_->vocab; }
-int64_t DeviceTrainer::dim() const { return impl_->dim; }
+int64_t Trainer::vocab() const { return impl_->vocab; }
+int64_t Trainer::dim() const { return impl_->dim; }
 
 }  // namespace w2v::cuda

@@ -6,9 +6,7 @@
 
 #include <cstdint>
 #include <stdexcept>
-#include <string>
 
-#include "cuda/launch.cuh"
 #include "index_check.h"
 
 namespace w2v::cuda {
@@ -97,12 +95,5 @@ inline int warps_fitting(size_t bytes_per_warp) {
   const size_t fit = kSharedBytes / (bytes_per_warp == 0 ? 1 : bytes_per_warp);
   return static_cast<int>(fit < static_cast<size_t>(kWarpsPerBlock) ? fit : kWarpsPerBlock);
 }
-
-inline void check_launch(const char* what) {
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
-}
-
-inline cudaStream_t as_stream(void* stream) { return static_cast<cudaStream_t>(stream); }
 
 }  // namespace w2v::cuda

@@ -72,7 +72,7 @@ def runs_cuda_kernels(device_type: str) -> bool:
 
 
 def cuda_trainer_module():
-    """The module whose DeviceTrainer device="cuda" trains with (None: not built)."""
+    """The module whose Trainer device="cuda" trains with (None: not built)."""
     return _emulating if _emulating is not None else cuda
 
 

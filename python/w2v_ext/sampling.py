@@ -7,8 +7,6 @@ import numpy as np
 
 from . import _native
 
-ALWAYS = np.uint32(0xFFFFFFFF)
-
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
     """word2vec.c's subsampling: a word making up a share f of the corpus is kept with
@@ -19,14 +17,12 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 
 def keep_thresholds(counts: np.ndarray, sample: float) -> Optional[np.ndarray]:
-    """The keep probabilities as 32-bit thresholds (w2v::keep_word), or None when
-    sample <= 0 (no subsampling)."""
+    """The keep probabilities as 32-bit thresholds (w2v::keep_word; the native
+    keep_threshold rule, as the alias tables use it), or None when sample <= 0 (no
+    subsampling)."""
     if sample <= 0:
         return None
-    p = keep_probabilities(counts, sample)
-    thresholds = np.minimum(np.floor(p * 2.0 ** 32), 2.0 ** 32 - 1).astype(np.uint32)
-    thresholds[p >= 1.0] = ALWAYS
-    return thresholds
+    return _native.cpu.keep_thresholds(keep_probabilities(counts, sample))
 
 
 def noise_distribution(counts: np.ndarray, power: float = 0.75) -> np.ndarray:

@@ -20,7 +20,8 @@ set_source_files_properties(${W2V_EMULATED_WRAPPERS} PROPERTIES
 
 function(w2v_add_emulated_module name)
   # NO_EXTRAS: no link-time optimisation (a faster build) and no stripping (symbols for the sanitizers' reports)
-  pybind11_add_module(${name} MODULE NO_EXTRAS csrc/bindings/cuda_module.cpp csrc/bindings/emulation_selftest.cpp
+  pybind11_add_module(${name} MODULE NO_EXTRAS csrc/bindings/cuda_module.cpp csrc/bindings/train_cuda_bindings.cpp
+                      csrc/bindings/emulation_selftest.cpp
                       ${W2V_EMULATED_WRAPPERS} ${W2V_EMULATION_DIR}/fiber.cpp ${W2V_EMULATION_DIR}/grid_runner.cpp
                       ${W2V_EMULATION_DIR}/runtime_api.cpp ${W2V_EMULATION_DIR}/shared_memory.cpp)
   # before csrc: its cuda_runtime.h stands in for the toolkit's

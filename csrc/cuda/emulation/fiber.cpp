@@ -13,18 +13,7 @@
 #include <cstdlib>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define W2V_EMU_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define W2V_EMU_ASAN 1
-#endif
-#endif
-
-#if defined(W2V_EMU_ASAN)
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
+#include "cuda/emulation/sanitizers.h"
 
 #if defined(__x86_64__) && !defined(W2V_EMU_UCONTEXT)
 #define W2V_EMU_ASM_SWITCH 1
@@ -178,11 +167,9 @@ Fiber::~Fiber() {
   delete static_cast<ucontext_t*>(context_);
 #endif
   if (mapping_) {
-#if defined(W2V_EMU_ASAN)
     // frames suspended on this stack left poisoned shadow behind; a later mapping at
     // these addresses must not inherit it
-    __asan_unpoison_memory_region(mapping_, mapping_bytes_);
-#endif
+    unpoison(mapping_, mapping_bytes_);
     munmap(mapping_, mapping_bytes_);
   }
 }

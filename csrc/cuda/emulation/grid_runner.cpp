@@ -16,15 +16,9 @@
 
 #include "cuda/emulation/cuda_on_cpu.h"
 #include "cuda/emulation/fiber.h"
+#include "cuda/emulation/sanitizers.h"
 #include "cuda/emulation/shared_memory.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-#define W2V_EMU_SANITIZERS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-#define W2V_EMU_SANITIZERS 1
-#endif
-#endif
 #if defined(W2V_EMU_SANITIZERS)
 #include <dlfcn.h>
 #include <link.h>

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <type_traits>
 
 #include "cuda/emulation/cuda_on_cpu.h"
 
@@ -68,11 +69,40 @@ cudaError_t check_stream(cudaStream_t stream) {
   return w2v_emu::is_valid_stream(stream) ? cudaSuccess : cudaErrorInvalidResourceHandle;
 }
 
-bool is_event(cudaEvent_t event) {
+// Streams and events are handles to small objects holding their flags, registered while
+// they live.
+template <typename Handle>
+using Handles = std::set<Handle> Registry::*;
+
+template <typename Handle>
+bool is_registered(Handle handle, Handles<Handle> handles) {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  return r.events.count(event) != 0;
+  return (r.*handles).count(handle) != 0;
 }
+
+template <typename Handle>
+cudaError_t create_handle(Handle* handle, Handles<Handle> handles, unsigned flags, unsigned allowed_flags) {
+  if (flags & ~allowed_flags) return status(cudaErrorInvalidValue);
+  *handle = new std::remove_pointer_t<Handle>{flags};
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  (r.*handles).insert(*handle);
+  return cudaSuccess;
+}
+
+template <typename Handle>
+cudaError_t destroy_handle(Handle handle, Handles<Handle> handles) {
+  Registry& r = registry();
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if ((r.*handles).erase(handle) == 0) return status(cudaErrorInvalidResourceHandle);
+  }
+  delete handle;
+  return cudaSuccess;
+}
+
+bool is_event(cudaEvent_t event) { return is_registered(event, &Registry::events); }
 
 }  // namespace
 
@@ -80,9 +110,7 @@ namespace w2v_emu {
 
 bool is_valid_stream(cudaStream_t stream) {
   if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) return true;
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  return r.streams.count(stream) != 0;
+  return is_registered(stream, &Registry::streams);
 }
 
 }  // namespace w2v_emu
@@ -254,23 +282,10 @@ cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t str
 cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWithFlags(stream, cudaStreamDefault); }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned int flags) {
-  if (flags & ~cudaStreamNonBlocking) return status(cudaErrorInvalidValue);
-  *stream = new CUstream_st{flags};
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  r.streams.insert(*stream);
-  return cudaSuccess;
+  return create_handle(stream, &Registry::streams, flags, cudaStreamNonBlocking);
 }
 
-cudaError_t cudaStreamDestroy(cudaStream_t stream) {
-  Registry& r = registry();
-  {
-    std::lock_guard<std::mutex> lock(r.mutex);
-    if (r.streams.erase(stream) == 0) return status(cudaErrorInvalidResourceHandle);
-  }
-  delete stream;
-  return cudaSuccess;
-}
+cudaError_t cudaStreamDestroy(cudaStream_t stream) { return destroy_handle(stream, &Registry::streams); }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) { return status(check_stream(stream)); }
 cudaError_t cudaStreamQuery(cudaStream_t stream) { return status(check_stream(stream)); }
@@ -284,23 +299,10 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
 cudaError_t cudaEventCreate(cudaEvent_t* event) { return cudaEventCreateWithFlags(event, cudaEventDefault); }
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned int flags) {
-  if (flags & ~(cudaEventBlockingSync | cudaEventDisableTiming)) return status(cudaErrorInvalidValue);
-  *event = new CUevent_st{flags};
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  r.events.insert(*event);
-  return cudaSuccess;
+  return create_handle(event, &Registry::events, flags, cudaEventBlockingSync | cudaEventDisableTiming);
 }
 
-cudaError_t cudaEventDestroy(cudaEvent_t event) {
-  Registry& r = registry();
-  {
-    std::lock_guard<std::mutex> lock(r.mutex);
-    if (r.events.erase(event) == 0) return status(cudaErrorInvalidResourceHandle);
-  }
-  delete event;
-  return cudaSuccess;
-}
+cudaError_t cudaEventDestroy(cudaEvent_t event) { return destroy_handle(event, &Registry::events); }
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
   if (cudaError_t e = check_stream(stream)) return status(e);

@@ -8,38 +8,13 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define W2V_EMU_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define W2V_EMU_ASAN 1
-#endif
-#endif
-#if defined(W2V_EMU_ASAN)
-#include <sanitizer/asan_interface.h>
-#endif
+#include "cuda/emulation/sanitizers.h"
 
 namespace w2v_emu {
 
 namespace {
 
 size_t page_size() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
-
-void unpoison(void* p, size_t n) {
-#if defined(W2V_EMU_ASAN)
-  __asan_unpoison_memory_region(p, n);
-#else
-  (void)p, (void)n;
-#endif
-}
-
-void poison(void* p, size_t n) {
-#if defined(W2V_EMU_ASAN)
-  __asan_poison_memory_region(p, n);
-#else
-  (void)p, (void)n;
-#endif
-}
 
 }  // namespace
 

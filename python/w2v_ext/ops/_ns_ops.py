@@ -1,10 +1,28 @@
-"""The torch.library custom ops, one set per model (skip-gram, CBOW):
+"""The torch.library custom ops, one set per model (skip-gram, CBOW). Their names and
+schemas (the schema is the decorated function's signature, in define_ops and below):
 
-    w2v_ext::<model>_forward          per-row loss sums, autograd-aware; when gradients
-                                      will follow it also keeps what the backward needs
-    w2v_ext::<model>_backward         dense gradients of both tables
-    w2v_ext::<model>_backward_sparse  gradients as (unique rows, values) pairs
-    w2v_ext::<model>_sgd_step_        fused forward + backward + SGD step, in place
+    w2v_ext::sgns_forward, w2v_ext::cbow_ns_forward
+        (input_weight, output_weight, center, context, negative, padding_idx: int,
+         in_batch_positives: bool, sparse_grad: bool, save_grad: bool)
+        -> (pos_loss, neg_loss, coef, grad_h_pos, grad_h_neg, hidden)
+        per-row loss sums, autograd-aware; when gradients will follow it also keeps
+        what the backward needs (coef .. hidden; empty otherwise)
+    w2v_ext::sgns_backward, w2v_ext::cbow_ns_backward
+        (grad_pos, grad_neg, coef, grad_h_pos, grad_h_neg, hidden, center, context,
+         negative, padding_idx: int, in_batch_positives: bool, input_rows: int,
+         output_rows: int) -> (grad_input, grad_output)
+        dense gradients of both tables
+    w2v_ext::sgns_backward_sparse, w2v_ext::cbow_ns_backward_sparse
+        (the backward's arguments but the row counts)
+        -> (input_rows, input_values, output_rows, output_values)
+        gradients as (unique rows, values) pairs
+    w2v_ext::sgns_sgd_step_(input_weight!, output_weight!?, center, context, negative,
+         lr: float, padding_idx: int, atomic_updates: bool) -> loss
+    w2v_ext::cbow_ns_sgd_step_(input_weight!, output_weight!?, center, context, negative,
+         lr: float, padding_idx: int, exact_context_gradient: bool,
+         atomic_updates: bool) -> loss
+        fused forward + backward + SGD step, in place (!: written in place, ?: may be
+        None, for a table tied to the input's)
 
 The backward works from what the forward kept (each term's d(loss)/d(score), the two
 halves of d(loss)/d(h), and h: see ns_batch.h's SavedGrad), so it never reads the
@@ -26,24 +44,38 @@ from . import _checks, _cuda_index_errors, _terms, _views
 
 @dataclass(frozen=True)
 class Model:
-    name: str                 # op prefix and kernel prefix: "sgns" or "cbow_ns"
+    loss_name: str            # the public functions, for messages: "sgns_loss" and "sgns_step_"
+    step_name: str
+    forward_op: str           # the custom ops' names
+    backward_op: str
+    backward_sparse_op: str
+    forward_kernel: Callable  # kernel module -> its entry points for this model
+    backward_kernel: Callable
+    step_kernel: Callable
     input_indices: tuple      # which of (center, context, negative) address input_weight
     masks: Callable           # (center, context, negative, padding_idx) -> (row, ctx, neg) masks
+    terms_per_row: Callable   # (center, context, negative, in_batch_positives) -> scores per row
 
     def index_weights(self):
         """(index name, weight it addresses) for center, context, negative."""
         return [(n, "input_weight" if n in self.input_indices else "output_weight")
                 for n in ("center", "context", "negative")]
 
-    def terms_per_row(self, center, context, negative, in_batch_positives: bool) -> int:
-        """Scores per row, as sgns_terms_per_row / cbow_ns_terms_per_row count them."""
-        if self.name == "sgns":
-            return context.size(1) + (context.size(1) * negative.size(2) if negative.dim() == 3 else negative.size(1))
-        return (center.size(0) if in_batch_positives else 1) + negative.size(1)
 
-
-SGNS = Model("sgns", ("center",), _terms.sgns_masks)
-CBOW_NS = Model("cbow_ns", ("context",), _terms.cbow_masks)
+SGNS = Model(loss_name="sgns_loss", step_name="sgns_step_",
+             forward_op="w2v_ext::sgns_forward", backward_op="w2v_ext::sgns_backward",
+             backward_sparse_op="w2v_ext::sgns_backward_sparse",
+             forward_kernel=lambda kernels: kernels.sgns_forward,
+             backward_kernel=lambda kernels: kernels.sgns_backward,
+             step_kernel=lambda kernels: kernels.sgns_sgd_step,
+             input_indices=("center",), masks=_terms.sgns_masks, terms_per_row=_terms.sgns_terms_per_row)
+CBOW_NS = Model(loss_name="cbow_ns_loss", step_name="cbow_ns_step_",
+                forward_op="w2v_ext::cbow_ns_forward", backward_op="w2v_ext::cbow_ns_backward",
+                backward_sparse_op="w2v_ext::cbow_ns_backward_sparse",
+                forward_kernel=lambda kernels: kernels.cbow_ns_forward,
+                backward_kernel=lambda kernels: kernels.cbow_ns_backward,
+                step_kernel=lambda kernels: kernels.cbow_ns_sgd_step,
+                input_indices=("context",), masks=_terms.cbow_masks, terms_per_row=_terms.cbow_ns_terms_per_row)
 
 
 def check_ranges(model: Model, op: str, kernels, input_weight, output_weight, center, context, negative,
@@ -63,18 +95,12 @@ def _run_backward(model: Model, grad_pos, grad_neg, saved, center, context, nega
     # kept in locals: a pointer to a temporary's data would dangle once it is freed
     grad_pos, grad_neg = grad_pos.contiguous(), grad_neg.contiguous()
     with _views.device_guard(center):
-        getattr(kernels, f"{model.name}_backward")(
-            dtype=_views.dtype_name(hidden),
+        model.backward_kernel(kernels)(
             batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives,
                                   _views.index_error_state(center)),
-            coef=coef.data_ptr(), grad_h_pos=grad_h_pos.data_ptr(), grad_h_neg=grad_h_neg.data_ptr(),
-            hidden=hidden.data_ptr(), terms_per_row=coef.size(1), dim=hidden.size(1),
+            saved=_views.saved_grad(kernels, coef, grad_h_pos, grad_h_neg, hidden, keep=True),
             grad_pos=grad_pos.data_ptr(), grad_neg=grad_neg.data_ptr(),
-            grad_input=grad_input.data_ptr(), grad_input_stride=grad_input.size(1),
-            grad_input_rows=grad_input.size(0), grad_output=grad_output.data_ptr(),
-            grad_output_stride=grad_output.size(1), grad_output_rows=grad_output.size(0),
-            center_slot=_views.data_ptr_or_null(slots[0]), context_slot=_views.data_ptr_or_null(slots[1]),
-            negative_slot=_views.data_ptr_or_null(slots[2]), **_views.launch_args(center))
+            targets=_views.grad_targets(kernels, grad_input, grad_output, slots), **_views.launch_args(center))
 
 
 def _sparse_rows(rows, values, shape):
@@ -92,29 +118,26 @@ def _saved_shapes(model: Model, input_weight, center, context, negative, in_batc
 
 
 def define_ops(model: Model):
-    prefix = f"w2v_ext::{model.name}"
-
-    @torch.library.custom_op(f"{prefix}_forward", mutates_args=())
+    @torch.library.custom_op(model.forward_op, mutates_args=())
     def forward(input_weight: Tensor, output_weight: Tensor, center: Tensor, context: Tensor, negative: Tensor,
                 padding_idx: int, in_batch_positives: bool, sparse_grad: bool,
                 save_grad: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         with _views.device_guard(center):
             kernels = _views.kernels_for(center)
             launch = _views.launch_args(center)
-            index_error = check_ranges(model, f"{model.name}_loss", kernels, input_weight, output_weight, center,
+            index_error = check_ranges(model, model.loss_name, kernels, input_weight, output_weight, center,
                                        context, negative, padding_idx, launch)
             B = center.size(0)
             pos_loss, neg_loss = _views.new_output(input_weight, B), _views.new_output(input_weight, B)
             saved = [_views.new_output(input_weight, *shape) for shape in
                      _saved_shapes(model, input_weight, center, context, negative, in_batch_positives, save_grad)]
             if B > 0:
-                getattr(kernels, f"{model.name}_forward")(
+                model.forward_kernel(kernels)(
                     weights=_views.embedding_pair(kernels, input_weight, output_weight),
                     batch=_views.ns_batch(kernels, center, context, negative, padding_idx, in_batch_positives,
                                           index_error),
-                    pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(), save_grad=save_grad,
-                    coef=saved[0].data_ptr(), grad_h_pos=saved[1].data_ptr(), grad_h_neg=saved[2].data_ptr(),
-                    hidden=saved[3].data_ptr(), terms_per_row=saved[0].size(1), **launch)
+                    pos_loss=pos_loss.data_ptr(), neg_loss=neg_loss.data_ptr(),
+                    saved=_views.saved_grad(kernels, *saved, keep=save_grad), **launch)
             return (pos_loss, neg_loss, *saved)
 
     @forward.register_fake
@@ -125,7 +148,7 @@ def define_ops(model: Model):
                  _saved_shapes(model, input_weight, center, context, negative, in_batch_positives, save_grad)]
         return (input_weight.new_empty(B), input_weight.new_empty(B), *saved)
 
-    @torch.library.custom_op(f"{prefix}_backward", mutates_args=())
+    @torch.library.custom_op(model.backward_op, mutates_args=())
     def backward(grad_pos: Tensor, grad_neg: Tensor, coef: Tensor, grad_h_pos: Tensor, grad_h_neg: Tensor,
                  hidden: Tensor, center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
                  in_batch_positives: bool, input_rows: int, output_rows: int) -> tuple[Tensor, Tensor]:
@@ -143,7 +166,7 @@ def define_ops(model: Model):
         d = hidden.size(1)
         return hidden.new_empty(input_rows, d), hidden.new_empty(output_rows, d)
 
-    @torch.library.custom_op(f"{prefix}_backward_sparse", mutates_args=())
+    @torch.library.custom_op(model.backward_sparse_op, mutates_args=())
     def backward_sparse(grad_pos: Tensor, grad_neg: Tensor, coef: Tensor, grad_h_pos: Tensor, grad_h_neg: Tensor,
                         hidden: Tensor, center: Tensor, context: Tensor, negative: Tensor, padding_idx: int,
                         in_batch_positives: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -214,19 +237,16 @@ def _sgd_step(model: Model, input_weight, output_weight, center, context, negati
     with _views.device_guard(center):
         kernels = _views.kernels_for(center)
         launch = _views.launch_args(center)
-        if "stream" in launch:
-            extra["atomic_updates"] = atomic_updates
         _checks.check_learning_rate(lr)
         tied = input_weight if output_weight is None else output_weight
-        index_error = check_ranges(model, f"{model.name}_step_", kernels, input_weight, tied, center, context,
+        index_error = check_ranges(model, model.step_name, kernels, input_weight, tied, center, context,
                                    negative, padding_idx, launch)
         loss = _views.new_step_loss(input_weight, center.size(0))
         if center.size(0) > 0:
-            getattr(kernels, f"{model.name}_sgd_step")(
+            model.step_kernel(kernels)(
                 weights=_views.embedding_pair(kernels, input_weight, output_weight),
                 batch=_views.ns_batch(kernels, center, context, negative, padding_idx, index_error=index_error),
-                lr=lr,
-                loss=loss.data_ptr(), **extra, **launch)
+                lr=lr, atomic_updates=atomic_updates, loss=loss.data_ptr(), **extra, **launch)
         return loss
 
 

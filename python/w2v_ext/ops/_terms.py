@@ -1,5 +1,5 @@
-"""Which index slots take part in the loss, the term counts behind the mean
-reductions, and the compact row sets of sparse gradients.
+"""Which index slots take part in the loss, the scores a row has, the term counts
+behind the mean reductions, and the compact row sets of sparse gradients.
 
 The rules (the kernels follow the same ones):
 - skip-gram: a row takes part when its centre is not padding; a context slot when it
@@ -28,6 +28,19 @@ def cbow_masks(center, context, negative, padding_idx: int):
     ctx = context != padding_idx
     row = (center != padding_idx) & ctx.any(dim=1)
     return row, ctx & row[:, None], (negative != padding_idx) & row[:, None]
+
+
+def sgns_terms_per_row(center, context, negative, in_batch_positives: bool) -> int:
+    """Scores per row, as sgns.h's sgns_terms_per_row counts them (the size of a row of
+    SavedGrad::coef): C contexts, then K negatives, or C * K for [B, C, K] negatives."""
+    C = context.size(1)
+    return C + (C * negative.size(2) if negative.dim() == 3 else negative.size(1))
+
+
+def cbow_ns_terms_per_row(center, context, negative, in_batch_positives: bool) -> int:
+    """Scores per row, as cbow_ns.h's cbow_ns_terms_per_row counts them: the centre (in
+    batch, every row's centre), then K negatives."""
+    return (center.size(0) if in_batch_positives else 1) + negative.size(1)
 
 
 def term_counts(kind: str, center, context, negative, padding_idx: int, in_batch_positives: bool):

@@ -97,6 +97,24 @@ def ns_batch(kernels, center, context, negative, padding_idx: int, in_batch_posi
         in_batch_positives=in_batch_positives, padding_idx=padding_idx, index_error=index_error)
 
 
+def saved_grad(kernels, coef, grad_h_pos, grad_h_neg, hidden, keep: bool):
+    """The forward's SavedGrad (ns_batch.h): what it keeps for the backward (keep=False:
+    nothing; the tensors are then empty)."""
+    return kernels.SavedGrad(dtype=_DTYPE_NAMES[hidden.dtype], keep=keep, coef=coef.data_ptr(),
+                             grad_h_pos=grad_h_pos.data_ptr(), grad_h_neg=grad_h_neg.data_ptr(),
+                             hidden=hidden.data_ptr(), terms_per_row=coef.size(1), dim=hidden.size(1))
+
+
+def grad_targets(kernels, grad_input, grad_output, slots=(None, None, None)):
+    """Where a backward's gradients go (GradRows of both tables) and, for compact rows,
+    the slot of every center, context and negative index (None: dense gradients)."""
+    return kernels.GradTargets(input=grad_input.data_ptr(), input_stride=grad_input.size(1),
+                               input_rows=grad_input.size(0), output=grad_output.data_ptr(),
+                               output_stride=grad_output.size(1), output_rows=grad_output.size(0),
+                               center_slot=data_ptr_or_null(slots[0]), context_slot=data_ptr_or_null(slots[1]),
+                               negative_slot=data_ptr_or_null(slots[2]))
+
+
 def index_error_state(t: torch.Tensor) -> int:
     """For kernels that run after a checked call (the backward): the device's state."""
     if runs_cuda_kernels(t):
