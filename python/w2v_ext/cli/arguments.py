@@ -2,8 +2,25 @@
 from __future__ import annotations
 
 import argparse
+from typing import Dict
 
 from ..settings import Choice, Flag, Integer, Number, Option, Real, Settings, flag_of, options
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An argparse parser that refuses the flags of other programs it would misread
+    (word2vec.c's -output as -o utput), naming the right spelling: foreign_flags maps
+    such a flag to the message."""
+    foreign_flags: Dict[str, str] = {}
+
+    def parse_known_args(self, args=None, namespace=None):
+        for token in args or ():
+            if token == "--":
+                break
+            message = self.foreign_flags.get(token.split("=", 1)[0])
+            if message is not None:
+                self.error(message)
+        return super().parse_known_args(args, namespace)
 
 
 def positive_int(text: str) -> int:

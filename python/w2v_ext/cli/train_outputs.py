@@ -6,7 +6,25 @@ import os
 from typing import List, Optional, Tuple
 
 from ..atomic_file import check_output_path, resolve_output
+from ..compression import without_suffix
 from .errors import CommandError
+
+# --format's names, and the kind of file each writes
+FORMATS = {"bin": "binary", "txt": "text", "model": "native"}
+EXTENSIONS = {".bin": "binary", ".txt": "text", ".vec": "text", ".model": "native", ".npz": "native"}
+
+
+def output_kind(path: str, format: Optional[str], argument: str) -> str:
+    """'binary' / 'text' (word2vec formats) or 'native': the format given, else the one
+    the extension names (a .gz/.bz2/.xz after it compresses the word2vec formats)."""
+    if format is not None:
+        return FORMATS[format]
+    ext = os.path.splitext(without_suffix(path))[1].lower()
+    if ext not in EXTENSIONS:
+        raise CommandError(f"{argument}: cannot tell the format of {path} from its extension: end it with .bin, .txt "
+                           f"or .vec (word2vec formats; .gz/.bz2/.xz may follow) or .model (the native model), "
+                           f"or give --format bin|txt|model")
+    return EXTENSIONS[ext]
 
 
 def check_outputs(outputs: List[Tuple[str, str]], corpus: List[str]) -> None:

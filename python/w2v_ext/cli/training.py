@@ -10,10 +10,10 @@ from typing import Dict, List, Optional, Tuple
 
 from .. import interrupts
 from ..settings import Settings
-from .train_outputs import check_outputs
+from .train_outputs import check_outputs, output_kind
 
 # the job's attributes naming files it writes, in the order they are checked
-OUTPUTS = ("output", "save_model", "curve")
+OUTPUTS = ("output", "save_model", "save_vocab", "curve")
 
 
 @dataclasses.dataclass
@@ -21,9 +21,13 @@ class TrainJob:
     """What to train on and which files to write; `arguments` names each file's option
     as the command line spells it (for messages)."""
     corpus: List[str]
-    output: Optional[str]
+    output: Optional[str]           # None: count (or read) the vocabulary only
     arguments: Dict[str, str]
+    output_format: Optional[str] = None   # bin, txt or model; None: the output's extension says
+    c_text: bool = False            # text output as word2vec.c prints it (see write_word2vec_format)
     save_model: Optional[str] = None
+    save_vocab: Optional[str] = None
+    read_vocab: Optional[str] = None      # word2vec.c's vocabulary file, instead of counting the corpus
     resume: Optional[str] = None
     curve: Optional[str] = None
     progress: bool = True           # the progress line while training
@@ -54,6 +58,8 @@ def run_training(job: TrainJob, settings: Settings) -> int:
 
 def _check_outputs(job: TrainJob) -> None:
     check_outputs(job.outputs(), job.corpus)
+    if job.output:
+        output_kind(job.output, job.output_format, job.arguments["output"])
     if job.curve:
         from .plot_command import check_image_format
         check_image_format(job.curve, job.arguments["curve"])
@@ -89,9 +95,9 @@ def _train_here(job: TrainJob, settings: Settings, dp) -> int:
         log(f"distributed: {dp.size} processes ({dp.backend}), weights averaged every "
             f"{model.settings.sync_words:,} words per process")
     if not job.resume:
-        model.build_vocab(corpus)
-        log(f"vocabulary: {len(model.vocab)} words, {model.vocab.total} occurrences "
-            f"({model.vocab_seconds:.2f}s)")
+        _vocabulary(model, job, corpus, rank0, log)
+    if not job.output:
+        return 0
     interrupted = None
     try:
         stats = model.train(corpus, block_callbacks=[lambda m, r: records.append(r)] if job.curve else ())
@@ -118,9 +124,33 @@ def _train_here(job: TrainJob, settings: Settings, dp) -> int:
     return 0
 
 
+def _vocabulary(model, job: TrainJob, corpus, rank0: bool, log) -> None:
+    """Count the corpus, or read --read-vocab's file; write --save-vocab's."""
+    from ..vocab_file import read_vocab_file, write_vocab_file
+    start = time.perf_counter()
+    if job.read_vocab:
+        s = model.settings
+        model.set_vocabulary(read_vocab_file(job.read_vocab, s.min_count, s.max_final_vocab))
+        source = f"read from {job.read_vocab}"
+    else:
+        model.build_vocab(corpus)
+        source = "counted"
+    log(f"vocabulary: {len(model.vocab)} words, {model.vocab.total} occurrences, {source} "
+        f"({time.perf_counter() - start:.2f}s)")
+    if job.save_vocab and rank0:
+        write_vocab_file(job.save_vocab, model.vocab.words, model.vocab.counts)
+        log(f"wrote {job.save_vocab}")
+
+
 def _save(model, job: TrainJob, log) -> None:
     from ..model_format import save_model
-    model.save(job.output)
+    from ..word2vec_format import write_word2vec_format
+    kind = output_kind(job.output, job.output_format, job.arguments["output"])
+    if kind == "native":
+        save_model(job.output, model)
+    else:
+        write_word2vec_format(job.output, model.vocab.words, model.input, binary=kind == "binary",
+                              c_text=job.c_text)
     log(f"wrote {job.output}")
     if job.save_model:  # always the native format, whatever its extension
         save_model(job.save_model, model)
