@@ -138,6 +138,9 @@ def test_a_bad_vocab_file_is_one_line_naming_its_line(tmp_path, corpus):
     assert r.stderr.strip().splitlines() == [
         f"w2v-ext word2vec: error: {tmp_path / 'bad.txt'}, line 2: expected 'word count' (a count >= 1), "
         f"got 'of five'"]
+    r = run_cli("word2vec", "-train", corpus, "-output", tmp_path / "v.bin", "-read-vocab", tmp_path / "none.txt")
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [
+        f"w2v-ext word2vec: error: -read-vocab: vocabulary file {tmp_path / 'none.txt'} does not exist"]
 
 
 # ---- refusals: one line each, before any work -------------------------------------------------

@@ -12,7 +12,7 @@ from .training import TrainJob, run_training
 from .word2vec_command import misread_flag_messages
 
 ARGUMENTS = {"output": "-o/--output", "save_model": "--save-model", "save_vocab": "--save-vocab",
-             "curve": "--curve"}
+             "read_vocab": "--read-vocab", "curve": "--curve"}
 
 
 def add_parser(sub) -> None:

@@ -4,12 +4,14 @@ signal, and report."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
 from .. import interrupts
 from ..settings import Settings
+from .errors import CommandError
 from .train_outputs import check_outputs, output_kind
 
 # the job's attributes naming files it writes, in the order they are checked
@@ -57,6 +59,8 @@ def run_training(job: TrainJob, settings: Settings) -> int:
 
 
 def _check_outputs(job: TrainJob) -> None:
+    if job.read_vocab and not job.resume and not os.path.isfile(job.read_vocab):
+        raise CommandError(f"{job.arguments['read_vocab']}: vocabulary file {job.read_vocab} does not exist")
     check_outputs(job.outputs(), job.corpus)
     if job.output:
         output_kind(job.output, job.output_format, job.arguments["output"])

@@ -51,7 +51,8 @@ FLAGS = [
     CFlag("-cbow", zero_or_one, 1, "--model cbow|sg", "1: CBOW, 0: skip-gram"),
 ]
 BY_NAME: Dict[str, CFlag] = {flag.name: flag for flag in FLAGS}
-ARGUMENTS = {"output": "-output", "save_model": "--save-model", "save_vocab": "-save-vocab", "curve": "--curve"}
+ARGUMENTS = {"output": "-output", "save_model": "--save-model", "save_vocab": "-save-vocab",
+             "read_vocab": "-read-vocab", "curve": "--curve"}
 
 
 def misread_flag_messages() -> Dict[str, str]:
