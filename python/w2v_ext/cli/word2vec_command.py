@@ -86,11 +86,16 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def show_usage(args) -> int:
+    print(usage())
+    return 0
+
+
 def parse(tokens: List[str]) -> argparse.Namespace:
     """The command's arguments from word2vec.c's `-flag value` pairs; UsageError naming
     the flag for an unknown flag, a bad value or an unsupported setting."""
     if not tokens or tokens[0] in ("-h", "-help", "--help"):
-        return argparse.Namespace(command="word2vec", run=lambda args: print(usage()) or 0)
+        return argparse.Namespace(command="word2vec", run=show_usage)
     values: Dict[str, Any] = {}
     for i in range(0, len(tokens), 2):
         name = tokens[i]
