@@ -130,3 +130,21 @@ def test_convert(trained, tmp_path):
 def test_version():
     r = run_cli("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"w2v-ext {w2v_ext.__version__}"
+
+
+def test_a_terminal_gets_a_prompt(trained):
+    import os
+    import pty
+    import subprocess
+    import sys
+    _, vectors, model = trained
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "w2v_ext", "similar", str(vectors), "--topn", "1"],
+                            stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(secondary)
+    os.write(main, f"{model.vocab.words[0]}\n\n".encode())
+    out, err = proc.communicate(timeout=60)
+    os.close(main)
+    assert proc.returncode == 0, err
+    assert err.count("query (words (- words to subtract); an empty line ends): ") == 2   # asked twice: the 2nd ends
+    assert len(answers(out)) == 1
