@@ -81,9 +81,10 @@ def test_a_character_device_is_written_through(model, char_device, binary):
 
 
 def test_cli_writes_through_dev_null(corpus, tmp_path):
-    """-o /dev/null and --save-model /dev/null: /dev/null stays the device."""
+    """-o /dev/null and --save-model /dev/null: /dev/null stays the device (-o needs --format:
+    the name has no extension to tell it)."""
     assert atomic_file.resolve_output("/dev/null") == ("/dev/null", True)   # else, as root, it would be replaced
-    r = run_cli("train", corpus, "-o", "/dev/null", "--save-model", "/dev/null", *FAST)
+    r = run_cli("train", corpus, "-o", "/dev/null", "--format", "bin", "--save-model", "/dev/null", *FAST)
     assert r.returncode == 0, r.stderr
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert not [f for f in os.listdir("/dev") if f.startswith(".null.")]
@@ -104,8 +105,8 @@ def test_a_fifo_is_written_through(corpus, tmp_path, expected_bin):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and temporaries(tmp_path) == []
 
 
-def stdout_of_train(corpus, output) -> bytes:
-    r = subprocess.run([sys.executable, "-m", "w2v_ext", "train", corpus, "-o", str(output), *FAST, "--quiet"],
+def stdout_of_train(corpus, output, *args) -> bytes:
+    r = subprocess.run([sys.executable, "-m", "w2v_ext", "train", corpus, "-o", str(output), *args, *FAST, "--quiet"],
                        capture_output=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout
@@ -119,9 +120,9 @@ def test_a_link_to_stdout_is_written_through(corpus, tmp_path, expected_bin):
 
 
 def test_dev_stdout_is_written_through(corpus, model, tmp_path):
-    """No extension: the native model (a zip, written as a stream), which loads back."""
+    """--format model: the native model (a zip, written as a stream), which loads back."""
     assert atomic_file.resolve_output("/dev/stdout") == ("/dev/stdout", True)   # else, as root, it would be replaced
-    (tmp_path / "m.model").write_bytes(stdout_of_train(corpus, "/dev/stdout"))
+    (tmp_path / "m.model").write_bytes(stdout_of_train(corpus, "/dev/stdout", "--format", "model"))
     assert np.array_equal(Word2Vec.load(tmp_path / "m.model", progress=False).input, model.input)
     assert os.path.islink("/dev/stdout")
 
@@ -181,7 +182,7 @@ def sys_is_unwritable() -> bool:
 
 
 ARGUMENTS = {"-o": ("-o/--output", "v.bin"), "--save-model": ("--save-model", "m.model"),
-             "--curve": ("--curve", "c.png")}
+             "--curve": ("--curve", "c.png"), "--save-vocab": ("--save-vocab", "vocab.txt")}
 
 
 def train_args(corpus, tmp_path, flag, path):
@@ -228,7 +229,7 @@ def corpus_copy(corpus, tmp_path):
     return path
 
 
-@pytest.mark.parametrize("flag", ["-o", "--save-model", "--curve"])
+@pytest.mark.parametrize("flag", ["-o", "--save-model", "--curve", "--save-vocab"])
 @pytest.mark.parametrize("how", ["same path", "other spelling", "symlink", "hard link", "second corpus path",
                                  "file in a corpus directory", "new file in a corpus directory"])
 def test_cli_refuses_to_write_over_a_corpus_file(corpus, corpus_copy, tmp_path, flag, how):
@@ -257,7 +258,8 @@ def test_cli_refuses_to_write_over_a_corpus_file(corpus, corpus_copy, tmp_path, 
 
 
 @pytest.mark.parametrize("first, second, name", [("-o", "--save-model", "v.bin"), ("-o", "--save-model", "m.model"),
-                                                 ("-o", "--curve", "c.png"), ("--save-model", "--curve", "c.png")])
+                                                 ("-o", "--curve", "c.png"), ("--save-model", "--curve", "c.png"),
+                                                 ("-o", "--save-vocab", "v.bin")])
 def test_cli_refuses_two_outputs_at_one_path(corpus, tmp_path, first, second, name):
     outputs = {"-o": tmp_path / "v.bin", first: tmp_path / name}
     outputs[second] = tmp_path / "." / name

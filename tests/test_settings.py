@@ -44,14 +44,14 @@ def test_readme_option_table_says_what_settings_say():
 def test_the_train_command_has_an_option_for_every_setting():
     parser = cli.build_parser()
     args = parser.parse_args(["train", "c.txt", "-o", "v.bin"])
-    assert cli._settings_of(args) == Settings()
+    assert cli.settings_of(args) == Settings()
     names = {flag_of(field) for field, _ in options() if flag_of(field)}
     train = parser._subparsers._group_actions[0].choices["train"]
     flags = {s for action in train._actions for s in action.option_strings}
     assert names <= flags
     args = parser.parse_args(["train", "c.txt", "-o", "v.bin", "--cbow-sum", "--per-pair-negatives",
                               "--model", "cbow", "--sync-words", "7"])
-    assert dataclasses.asdict(cli._settings_of(args)) == dataclasses.asdict(
+    assert dataclasses.asdict(cli.settings_of(args)) == dataclasses.asdict(
         Settings(model="cbow", cbow_mean=False, shared_negatives=False, sync_words=7))
 
 

@@ -97,7 +97,7 @@ def test_gensim_3_names_are_refused_with_their_gensim_4_name():
 def test_defaults_are_cbow_and_five_epochs_for_the_api_and_the_command():
     assert (Settings().model, Settings().epochs) == ("cbow", 5)
     args = cli.build_parser().parse_args(["train", "c.txt", "-o", "v.bin"])
-    assert cli._settings_of(args) == Settings() == Word2Vec(**QUIET).settings
+    assert cli.settings_of(args) == Settings() == Word2Vec(**QUIET).settings
     model = Word2Vec(**QUIET)
     assert (model.sg, model.epochs) == (0, 5)
 

@@ -1,7 +1,7 @@
 """The corpus trainer's settings: one dataclass field per setting, carrying its rule, its
 command-line help, its word2vec.c and gensim equivalents and its README entry.
 
-`w2v-ext train` builds its options from these fields (cli.py), `Settings.validate` checks
+`w2v-ext train` builds its options from these fields (cli/arguments.py), `Settings.validate` checks
 every rule, the native model file stores them, and tests/test_settings.py checks the
 README's option table against them: a new setting is one field here (plus the kernel
 that uses it).
@@ -238,7 +238,8 @@ class Settings:
         notes="default: a random reach per word, as word2vec.c, so that close context words count more")
     max_sentence_length: int = setting(
         1000, Integer(1, INT32_MAX), "sentences are cut every this many vocabulary words (word2vec.c's "
-        "MAX_SENTENCE_LENGTH)", flag=None)
+        "MAX_SENTENCE_LENGTH; gensim cuts at 10000)", word2vec_c="1000 (fixed)", gensim_default="10000",
+        notes="word2vec.c's; gensim cuts at 10000 (a window never reaches across a cut)")
     tokenizer: str = setting(
         "whitespace", Choice(TOKENIZERS),
         "whitespace (word2vec.c) or regex (the tutorial's lower-case \\b\\w+\\b|[,.!?])", word2vec_c="whitespace",

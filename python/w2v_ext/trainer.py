@@ -339,7 +339,7 @@ class Word2Vec:
         check_weights(self, "before training")
         backend = self._backend(world)
         shown = (self.progress if progress is None else progress) and world.rank == 0
-        report = Progress(self.position.words_planned, enabled=shown)
+        report = Progress(self.position.words_planned, enabled=shown, done_before=self.position.words_done)
         training = Training(self, world, backend, corpus, report, all_callbacks,
                             self.block_callbacks + list(block_callbacks))
         self.running_training_loss = 0.0

@@ -380,7 +380,7 @@ def nonfinite_rows(vectors: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- writing
 
 def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binary: bool = True,
-                          precision: int = 6, write_header: bool = True) -> None:
+                          precision: int = 6, write_header: bool = True, c_text: bool = False) -> None:
     """Write ``words`` and ``vectors`` [V, dim] in word2vec format, atomically.
 
     Args:
@@ -390,6 +390,8 @@ def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binar
         binary: word2vec.c binary layout (True) or text (False).
         precision: significant digits in text mode (``%.<precision>g``); 9 is exact.
         write_header: start with the ``<count> <dim>`` line (False: GloVe's layout).
+        c_text: text as word2vec.c prints it (``%lf `` per value: six decimals, each
+            followed by a space), instead of ``precision`` significant digits.
     """
     name = os.fspath(path)
     vectors = np.asarray(vectors)
@@ -415,18 +417,19 @@ def write_word2vec_format(path, words: Sequence[str], vectors: np.ndarray, binar
             f.write(b"%d %d\n" % vectors.shape)
         for start in range(0, len(words), _WRITE_BATCH):
             stop = min(start + _WRITE_BATCH, len(words))
-            f.write(_encode_records(words[start:stop], vectors[start:stop], binary, precision))
+            f.write(_encode_records(words[start:stop], vectors[start:stop], binary, precision, c_text))
         if f is not raw:
             f.close()   # flushes the compressor; raw stays open
 
 
-def _encode_records(words: Sequence[str], vectors: np.ndarray, binary: bool, precision: int) -> bytes:
+def _encode_records(words: Sequence[str], vectors: np.ndarray, binary: bool, precision: int,
+                    c_text: bool = False) -> bytes:
     """Encode len(words) records; vectors [len(words), dim] little-endian float32."""
     if binary:
         rec = 4 * vectors.shape[1]
         data = vectors.tobytes()
         return b"".join(w.encode("utf-8", "surrogateescape") + b" " + data[k * rec:(k + 1) * rec] + b"\n"
                         for k, w in enumerate(words))
-    line = "%s" + f" %.{precision}g" * vectors.shape[1] + "\n"
+    line = "%s " + "%f " * vectors.shape[1] + "\n" if c_text else "%s" + f" %.{precision}g" * vectors.shape[1] + "\n"
     text = "".join(line % (w, *row) for w, row in zip(words, vectors.tolist()))
     return text.encode("utf-8", "surrogateescape")

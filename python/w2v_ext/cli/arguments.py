@@ -1,0 +1,107 @@
+"""Argument types, and the train command's options made from settings.py's fields."""
+from __future__ import annotations
+
+import argparse
+from typing import Dict
+
+from ..settings import Choice, Flag, Integer, Number, Option, Real, Settings, flag_of, options
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An argparse parser that refuses the flags of other programs it would misread
+    (word2vec.c's -output as -o utput), naming the right spelling: foreign_flags maps
+    such a flag to the message."""
+    foreign_flags: Dict[str, str] = {}
+
+    def parse_known_args(self, args=None, namespace=None):
+        for token in args or ():
+            if token == "--":
+                break
+            message = self.foreign_flags.get(token.split("=", 1)[0])
+            if message is not None:
+                self.error(message)
+        return super().parse_known_args(args, namespace)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    if not abs(value) < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
+    return value
+
+
+def add_settings(parser, group: str = "") -> None:
+    """An option for each setting of `group` that has a flag, as settings.py describes it."""
+    defaults = Settings()
+    for field, option in options():
+        flag = flag_of(field)
+        if flag is not None and option.group == group:
+            parser.add_argument(flag, help=option.help, **_parsing(option, getattr(defaults, field.name)))
+
+
+def _parsing(option: Option, default) -> dict:
+    """How argparse reads a setting: its type or choices (the rule's lower bound; the rest
+    is Settings.validate's), and its default."""
+    rule = option.rule
+    if isinstance(rule, Flag):
+        return {"action": "store_true"}   # a negated flag (--cbow-sum) sets its setting False
+    if isinstance(rule, Choice):
+        return {"choices": rule.choices, "default": default}
+    if isinstance(rule, Integer):
+        return {"type": positive_int if rule.low >= 1 else non_negative_int, "default": default}
+    if isinstance(rule, Real):
+        return {"type": positive_float if rule.positive else non_negative_float, "default": default}
+    if isinstance(rule, Number):
+        return {"type": finite_float, "default": default}
+    return {"default": default}
+
+
+def settings_of(args) -> Settings:
+    """The settings the train command's flags give."""
+    values = {}
+    for field, option in options():
+        flag = flag_of(field)
+        if flag is not None:
+            value = getattr(args, flag[2:].replace("-", "_"))
+            values[field.name] = not value if option.negated else value
+    return Settings(**values)
