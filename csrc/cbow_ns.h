@@ -2,6 +2,8 @@
 // slots; <h, output[center]> scores label 1 and <h, output[negative]> label 0; binary
 // cross-entropy with logits on each score. With in_batch_positives (the tutorial's
 // form) row b also scores every other row's centre, with label 0.
+// T is the tables' storage type (their gradient rows too); the losses, their upstream
+// gradients, SavedGrad and lr are in its compute type, compute_t<T> (compute_type.h).
 #pragma once
 
 #include "ns_batch.h"
@@ -24,23 +26,23 @@ namespace w2v::cpu {
 // padding, or whose contexts are all padding, gives 0. With saved.coef set, also fills
 // `saved` for cbow_ns_backward.
 template <typename T, typename I>
-void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch,
-                     T* pos_loss, T* neg_loss, const SavedGrad<T>& saved, int threads);
+void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T>* pos_loss,
+                     compute_t<T>* neg_loss, const SavedGrad<compute_t<T>>& saved, int threads);
 
 // Gradient of sum_b grad_pos[b] * pos_loss[b] + grad_neg[b] * neg_loss[b] from what the
 // forward saved, into grad_input (context rows) and grad_output (centre and negative
 // rows). Deterministic.
 template <typename T, typename I>
-void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
-                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
-                      int threads);
+void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<compute_t<T>>& saved, int64_t dim,
+                      const compute_t<T>* grad_pos, const compute_t<T>* grad_neg, GradRows<T> grad_input,
+                      GradRows<T> grad_output, const NsSlots& slots, int threads);
 
 // Fused SGD step on the summed loss, in place, one row at a time (Hogwild across
 // threads). exact_context_gradient: each context row gets the true gradient of the mean
 // (neu1e / n); false: word2vec.c's update, the whole neu1e to every context row.
 // Returns the summed loss, each row's part taken before its update.
 template <typename T, typename I>
-double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr,
+double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T> lr,
                         bool exact_context_gradient, int threads);
 
 }  // namespace w2v::cpu
@@ -51,16 +53,16 @@ namespace w2v::cuda {
 // adds into the gradient rows with atomics, so sums over repeated rows are not
 // bit-reproducible; the step adds its summed loss into *loss (one element, on the device).
 template <typename T, typename I>
-void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
-                     const SavedGrad<T>& saved, void* stream);
+void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T>* pos_loss,
+                     compute_t<T>* neg_loss, const SavedGrad<compute_t<T>>& saved, void* stream);
 
 template <typename T, typename I>
-void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
-                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
-                      void* stream);
+void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<compute_t<T>>& saved, int64_t dim,
+                      const compute_t<T>* grad_pos, const compute_t<T>* grad_neg, GradRows<T> grad_input,
+                      GradRows<T> grad_output, const NsSlots& slots, void* stream);
 
 template <typename T, typename I>
-void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, bool exact_context_gradient,
-                      bool atomic_updates, T* loss, void* stream);
+void cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T> lr,
+                      bool exact_context_gradient, bool atomic_updates, compute_t<T>* loss, void* stream);
 
 }  // namespace w2v::cuda

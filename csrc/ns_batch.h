@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "compute_type.h"
+
 namespace w2v {
 
 // The two embedding tables. `input` and `output` may point to the same table (tied
@@ -38,7 +40,7 @@ struct NsBatch {
   const unsigned long long* index_error = nullptr;
 };
 
-// Where gradients go: a [count, dim] matrix. With the `slot` arrays null (dense), an
+// Where gradients go: a [count, dim] matrix of the tables' storage type. With the `slot` arrays null (dense), an
 // index's gradient is added to its own row (count = rows of the weight) of a
 // zero-initialised matrix. Otherwise (compact) index n of an array lands on row slot[n]
 // (count = unique rows): the CPU kernels then write every row (no zeroing needed), the
@@ -54,7 +56,9 @@ struct GradRows {
 // weights again: per row, every term's d(bce)/d(score) = sigmoid(score) - label, the
 // gradient of h split into its positive and negative terms' parts, and h itself. The
 // backward scales them by the upstream gradients. A forward given keep = false computes
-// the losses only (the pointers may then be null).
+// the losses only (the pointers may then be null). The kernels take a
+// SavedGrad<compute_t<T>>: what is saved is computed, not a table row, so it keeps the
+// compute type's precision (as do the per-row losses and their upstream gradients).
 template <typename T>
 struct SavedGrad {
   bool keep;

@@ -58,7 +58,8 @@ struct ErasedBatch {
 };
 
 // SavedGrad: what a forward keeps for its backward (keep = false: nothing; the
-// pointers may then be 0). `scalar` is the saved tensors' dtype, `dim` their columns.
+// pointers may then be 0). `scalar` is the saved tensors' dtype (the compute type's,
+// see ns_batch.h), `dim` their columns.
 struct ErasedSaved {
   Scalar scalar;
   bool keep;

@@ -34,34 +34,38 @@ void ns_forward(const ErasedEmbeddings& w, const ErasedBatch& b, uintptr_t pos_l
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
+    using CT = compute_t<T>;
     auto fn = [] {
       if constexpr (D == Device::cpu) return Cbow ? &cpu::cbow_ns_forward<T, I> : &cpu::sgns_forward<T, I>;
       else return Cbow ? &cuda::cbow_ns_forward<T, I> : &cuda::sgns_forward<T, I>;
     }();
-    fn(w.typed<T>(), b.typed<I>(), reinterpret_cast<T*>(pos_loss), reinterpret_cast<T*>(neg_loss),
-       saved.typed<T>(), kernel_launch<D>(launch));
+    fn(w.typed<T>(), b.typed<I>(), reinterpret_cast<CT*>(pos_loss), reinterpret_cast<CT*>(neg_loss),
+       saved.typed<CT>(), kernel_launch<D>(launch));
   });
 }
 
 // The backward reads only what the forward saved, never the weights: the dtype is the
-// saved tensors'.
+// saved tensors', which is the weights' for float32 and float64 (a storage type whose
+// compute type differs would dispatch on the gradient targets' dtype instead).
 template <Device D, bool Cbow>
 void ns_backward(const ErasedBatch& b, const ErasedSaved& saved, uintptr_t grad_pos, uintptr_t grad_neg,
                  const ErasedGradTargets& targets, Launch<D> launch) {
   dispatch(saved.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
+    using CT = compute_t<T>;
     auto fn = [] {
       if constexpr (D == Device::cpu) return Cbow ? &cpu::cbow_ns_backward<T, I> : &cpu::sgns_backward<T, I>;
       else return Cbow ? &cuda::cbow_ns_backward<T, I> : &cuda::sgns_backward<T, I>;
     }();
-    fn(b.typed<I>(), saved.typed<T>(), saved.dim, reinterpret_cast<const T*>(grad_pos),
-       reinterpret_cast<const T*>(grad_neg), targets.input_grad<T>(), targets.output_grad<T>(), targets.slots(),
+    fn(b.typed<I>(), saved.typed<CT>(), saved.dim, reinterpret_cast<const CT*>(grad_pos),
+       reinterpret_cast<const CT*>(grad_neg), targets.input_grad<T>(), targets.output_grad<T>(), targets.slots(),
        kernel_launch<D>(launch));
   });
 }
 
-// The steps' summed loss lands in `loss` (one element of the weights' dtype): the CPU
+// The steps' summed loss lands in `loss` (one element of the compute type, the weights'
+// dtype for float32 and float64): the CPU
 // kernels' return value is written there, the CUDA kernels add into it on the device
 // (the caller zeroes it), so the caller never waits on a device to read it.
 // atomic_updates reaches the CUDA kernels only: the CPU's few threads update Hogwild.
@@ -71,12 +75,13 @@ void sgns_step(const ErasedEmbeddings& w, const ErasedBatch& b, double lr, bool 
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
+    using CT = compute_t<T>;
     if constexpr (D == Device::cpu)
-      *reinterpret_cast<T*>(loss) =
-          static_cast<T>(cpu::sgns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<T>(lr), launch));
+      *reinterpret_cast<CT*>(loss) =
+          static_cast<CT>(cpu::sgns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<CT>(lr), launch));
     else
-      cuda::sgns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<T>(lr), atomic_updates,
-                                reinterpret_cast<T*>(loss), kernel_launch<D>(launch));
+      cuda::sgns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<CT>(lr), atomic_updates,
+                                reinterpret_cast<CT*>(loss), kernel_launch<D>(launch));
   });
 }
 
@@ -86,12 +91,13 @@ void cbow_ns_step(const ErasedEmbeddings& w, const ErasedBatch& b, double lr, bo
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);
+    using CT = compute_t<T>;
     if constexpr (D == Device::cpu)
-      *reinterpret_cast<T*>(loss) = static_cast<T>(cpu::cbow_ns_sgd_step<T, I>(
-          w.typed<T>(), b.typed<I>(), static_cast<T>(lr), exact_context_gradient, launch));
+      *reinterpret_cast<CT*>(loss) = static_cast<CT>(cpu::cbow_ns_sgd_step<T, I>(
+          w.typed<T>(), b.typed<I>(), static_cast<CT>(lr), exact_context_gradient, launch));
     else
-      cuda::cbow_ns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<T>(lr), exact_context_gradient,
-                                   atomic_updates, reinterpret_cast<T*>(loss), kernel_launch<D>(launch));
+      cuda::cbow_ns_sgd_step<T, I>(w.typed<T>(), b.typed<I>(), static_cast<CT>(lr), exact_context_gradient,
+                                   atomic_updates, reinterpret_cast<CT*>(loss), kernel_launch<D>(launch));
   });
 }
 

@@ -14,10 +14,11 @@ namespace w2v::cpu {
 
 namespace {
 
-
-// h = mean of row r's non-padding context vectors; returns how many there were (0: h unset).
+// h = mean of row r's non-padding context vectors, in the compute type; returns how many
+// there were (0: h unset).
 template <typename T, typename I>
-W2V_INLINE int64_t context_mean(const EmbeddingPair<T>& w, const NsBatch<I>& b, int64_t r, T* h) {
+W2V_INLINE int64_t context_mean(const EmbeddingPair<T>& w, const NsBatch<I>& b, int64_t r, compute_t<T>* h) {
+  using CT = compute_t<T>;
   const int64_t d = w.dim;
   int64_t n = 0;
   fill_zero(h, d);
@@ -27,10 +28,9 @@ W2V_INLINE int64_t context_mean(const EmbeddingPair<T>& w, const NsBatch<I>& b, 
     add(w.input + c * w.input_stride, h, d);
     ++n;
   }
-  if (n > 1) scale(T(1) / static_cast<T>(n), h, d);
+  if (n > 1) scale(CT(1) / static_cast<CT>(n), h, d);
   return n;
 }
-
 
 template <typename I>
 std::vector<char> valid_rows(const NsBatch<I>& b) {
@@ -41,16 +41,18 @@ std::vector<char> valid_rows(const NsBatch<I>& b) {
 
 template <typename T, typename I>
 W2V_CLONES void cbow_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, const char* valid,
-                                  T* pos_loss, T* neg_loss, const SavedGrad<T> saved, int64_t begin, int64_t end) {
+                                  compute_t<T>* pos_loss, compute_t<T>* neg_loss, const SavedGrad<compute_t<T>> saved,
+                                  int64_t begin, int64_t end) {
+  using CT = compute_t<T>;
   const int64_t d = w.dim, per_row = saved.terms_per_row;
   const bool keep = saved.keep;
-  std::vector<T> scratch(keep ? 0 : d);
+  std::vector<CT> scratch(keep ? 0 : d);
   for (int64_t r = begin; r < end; ++r) {
     if (r + 4 < end) prefetch_batch_row<1>(w, b, r + 4, false);
     if (r + 1 < end) prefetch_batch_row(w, b, r + 1, false);
-    T pos = 0, neg = 0;
-    T *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr;
-    T* h = keep ? saved.hidden + r * d : scratch.data();
+    CT pos = 0, neg = 0;
+    CT *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr;
+    CT* h = keep ? saved.hidden + r * d : scratch.data();
     if (keep) {
       coef = saved.coef + r * per_row, gh_pos = saved.grad_h_pos + r * d, gh_neg = saved.grad_h_neg + r * d;
       fill_zero(coef, per_row), fill_zero(gh_pos, d), fill_zero(gh_neg, d);
@@ -60,7 +62,7 @@ W2V_CLONES void cbow_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
       cbow_for_each_term(b, r, [&](int64_t q) W2V_LAMBDA_INLINE { return valid[q] != 0; }, [&](int64_t target, int64_t, int64_t term, bool is_center, bool label)
                                      W2V_LAMBDA_INLINE {
         const T* u = w.output + target * w.output_stride;
-        const T score = dot(h, u, d);
+        const CT score = dot(h, u, d);
         (is_center ? pos : neg) += bce_with_logits(score, label);
         if (keep) {
           coef[term] = bce_with_logits_grad(score, label);
@@ -78,25 +80,25 @@ W2V_CLONES void cbow_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
 // Backward, first half, per row: h's gradient (grad_pos * grad_h_pos + grad_neg *
 // grad_h_neg, into `combined`), one term per context row (combined / n) and per
 // centre/negative row (upstream * coef * h). In-batch positives are scattered apart
-// (cbow_in_batch_scatter).
-template <typename T, typename I>
-W2V_CLONES void cbow_backward_rows(const NsBatch<I> b, const char* valid, const SavedGrad<T> saved, int64_t d,
-                                   const T* grad_pos, const T* grad_neg, const NsSlots slots, T* combined,
-                                   ScatterTerm<T>* input_terms, ScatterTerm<T>* output_terms,
+// (cbow_in_batch_scatter). Everything here is in the compute type CT.
+template <typename CT, typename I>
+W2V_CLONES void cbow_backward_rows(const NsBatch<I> b, const char* valid, const SavedGrad<CT> saved, int64_t d,
+                                   const CT* grad_pos, const CT* grad_neg, const NsSlots slots, CT* combined,
+                                   ScatterTerm<CT>* input_terms, ScatterTerm<CT>* output_terms,
                                    int64_t begin, int64_t end) {
   const int64_t C = b.context_size, K = b.negatives, per_row = saved.terms_per_row;
   for (int64_t r = begin; r < end; ++r) {
-    ScatterTerm<T>* in_terms = input_terms + r * C;
-    ScatterTerm<T>* out_terms = output_terms + r * (1 + K);
+    ScatterTerm<CT>* in_terms = input_terms + r * C;
+    ScatterTerm<CT>* out_terms = output_terms + r * (1 + K);
     for (int64_t j = 0; j < C; ++j) in_terms[j].row = -1;
     for (int64_t t = 0; t < 1 + K; ++t) out_terms[t].row = -1;
     if (!valid[r]) continue;
-    T* gh = combined + r * d;
-    const T* gh_pos = saved.grad_h_pos + r * d;
-    const T* gh_neg = saved.grad_h_neg + r * d;
+    CT* gh = combined + r * d;
+    const CT* gh_pos = saved.grad_h_pos + r * d;
+    const CT* gh_neg = saved.grad_h_neg + r * d;
     for (int64_t i = 0; i < d; ++i) gh[i] = grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i];
-    const T* coef = saved.coef + r * per_row;
-    const T* h = saved.hidden + r * d;
+    const CT* coef = saved.coef + r * per_row;
+    const CT* h = saved.hidden + r * d;
     cbow_for_each_term(b, r, [&](int64_t q) W2V_LAMBDA_INLINE { return valid[q] != 0; }, [&](int64_t target, int64_t position, int64_t term, bool is_center, bool)
                                    W2V_LAMBDA_INLINE {
       if (b.in_batch_positives && is_center) return;
@@ -106,7 +108,7 @@ W2V_CLONES void cbow_backward_rows(const NsBatch<I> b, const char* valid, const 
     });
     int64_t n_context = 0;
     for (int64_t j = 0; j < C; ++j) n_context += !is_padding(b, b.context[r * C + j]);
-    const T share = T(1) / static_cast<T>(n_context);
+    const CT share = CT(1) / static_cast<CT>(n_context);
     for (int64_t j = 0; j < C; ++j) {
       const int64_t ci = r * C + j, c = b.context[ci];
       if (!is_padding(b, c)) in_terms[j] = {slots.context ? slots.context[ci] : c, share, gh};
@@ -119,8 +121,8 @@ W2V_CLONES void cbow_backward_rows(const NsBatch<I> b, const char* valid, const 
 // scatter_terms does, so the sums are race-free.
 template <typename T, typename I>
 W2V_CLONES void cbow_in_batch_scatter(const NsBatch<I> b, const char* valid, const int64_t* center_slots,
-                                      const SavedGrad<T> saved, const T* grad_pos, GradRows<T> dst, int64_t d,
-                                      int owner, int owners) {
+                                      const SavedGrad<compute_t<T>> saved, const compute_t<T>* grad_pos,
+                                      GradRows<T> dst, int64_t d, int owner, int owners) {
   for (int64_t q = 0; q < b.rows; ++q) {
     if (!valid[q]) continue;
     const int64_t row = center_slots ? center_slots[q] : static_cast<int64_t>(b.center[q]);
@@ -132,10 +134,11 @@ W2V_CLONES void cbow_in_batch_scatter(const NsBatch<I> b, const char* valid, con
 }
 
 template <typename T, typename I>
-W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T lr,
+W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> b, compute_t<T> lr,
                                      bool exact_context_gradient, int64_t begin, int64_t end) {
+  using CT = compute_t<T>;
   const int64_t d = w.dim, K = b.negatives;
-  std::vector<T> h(d), grad_h(d), coef(1 + K);
+  std::vector<CT> h(d), grad_h(d), coef(1 + K);
   std::vector<T*> targets(1 + K);
   double loss = 0;
   for (int64_t r = begin; r < end; ++r) {
@@ -152,7 +155,7 @@ W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
     }
     fill_zero(grad_h.data(), d);
     loss += sgd_update_targets(h.data(), targets.data(), n, 1, lr, grad_h.data(), coef.data(), d, true);
-    const T share = exact_context_gradient ? T(1) / static_cast<T>(n_context) : T(1);
+    const CT share = exact_context_gradient ? CT(1) / static_cast<CT>(n_context) : CT(1);
     for (int64_t j = 0; j < b.context_size; ++j) {
       const int64_t c = b.context[r * b.context_size + j];
       if (!is_padding(b, c)) axpy(share, grad_h.data(), w.input + c * w.input_stride, d);
@@ -164,8 +167,8 @@ W2V_CLONES double cbow_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
 }  // namespace
 
 template <typename T, typename I>
-void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
-                     const SavedGrad<T>& saved, int threads) {
+void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T>* pos_loss,
+                     compute_t<T>* neg_loss, const SavedGrad<compute_t<T>>& saved, int threads) {
   const std::vector<char> valid = valid_rows(batch);
   const int team = threads_for(threads, batch.in_batch_positives ? batch.rows * batch.rows : batch.rows, 16);
 #pragma omp parallel num_threads(team)
@@ -177,13 +180,14 @@ void cbow_ns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T
 }
 
 template <typename T, typename I>
-void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
-                      const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
-                      int threads) {
+void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<compute_t<T>>& saved, int64_t dim,
+                      const compute_t<T>* grad_pos, const compute_t<T>* grad_neg, GradRows<T> grad_input,
+                      GradRows<T> grad_output, const NsSlots& slots, int threads) {
+  using CT = compute_t<T>;
   const int64_t B = batch.rows;
   const std::vector<char> valid = valid_rows(batch);
-  std::vector<T> combined(B * dim);
-  std::vector<ScatterTerm<T>> input_terms(B * batch.context_size), output_terms(B * (1 + batch.negatives));
+  std::vector<CT> combined(B * dim);
+  std::vector<ScatterTerm<CT>> input_terms(B * batch.context_size), output_terms(B * (1 + batch.negatives));
   const int team = threads_for(threads, B, 16);
 #pragma omp parallel num_threads(team)
   {
@@ -205,7 +209,7 @@ void cbow_ns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_
 }
 
 template <typename T, typename I>
-double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr,
+double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T> lr,
                         bool exact_context_gradient, int threads) {
   const int team = threads_for(threads, batch.rows, 16);
   double loss = 0;
@@ -218,12 +222,13 @@ double cbow_ns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch
   return loss;
 }
 
-#define W2V_INSTANTIATE(T, I)                                                                                 \
-  template void cbow_ns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, const SavedGrad<T>&, \
-                                      int);                                                                  \
-  template void cbow_ns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
-                                       GradRows<T>, GradRows<T>, const NsSlots&, int);                       \
-  template double cbow_ns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, bool, int);
+#define W2V_INSTANTIATE(T, I)                                                                                   \
+  template void cbow_ns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, compute_t<T>*, compute_t<T>*,  \
+                                      const SavedGrad<compute_t<T>>&, int);                                    \
+  template void cbow_ns_backward<T, I>(const NsBatch<I>&, const SavedGrad<compute_t<T>>&, int64_t,             \
+                                       const compute_t<T>*, const compute_t<T>*, GradRows<T>, GradRows<T>,     \
+                                       const NsSlots&, int);                                                   \
+  template double cbow_ns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, compute_t<T>, bool, int);
 W2V_INSTANTIATE(float, int32_t)
 W2V_INSTANTIATE(float, int64_t)
 W2V_INSTANTIATE(double, int32_t)

@@ -16,14 +16,16 @@ namespace w2v::cpu {
 // input's step, sum_t lr * (label - sigmoid(score_t)) * target_t, into grad_h. Every
 // score and step is taken from the rows as they stand on entry, so a target listed twice
 // gets both steps, exactly as the summed loss's gradient says. `coef` is scratch [n].
-// `h` must not alias a target row (callers pass a copy). Returns the summed loss when
+// `h` must not alias a target row (callers pass a copy). Targets are table rows (T);
+// h, grad_h, coef and lr are in the compute type. Returns the summed loss when
 // want_loss, else 0.
 template <typename T>
-W2V_INLINE double sgd_update_targets(const T* h, T* const* targets, int64_t n, int64_t n_positive,
-                                     T lr, T* grad_h, T* coef, int64_t dim, bool want_loss) {
+W2V_INLINE double sgd_update_targets(const compute_t<T>* h, T* const* targets, int64_t n, int64_t n_positive,
+                                     compute_t<T> lr, compute_t<T>* grad_h, compute_t<T>* coef, int64_t dim,
+                                     bool want_loss) {
   double loss = 0;
   for (int64_t t = 0; t < n; ++t) {
-    const T score = dot(h, targets[t], dim);
+    const compute_t<T> score = dot(h, targets[t], dim);
     const bool positive = t < n_positive;
     if (want_loss) loss += bce_with_logits(score, positive);
     coef[t] = -lr * bce_with_logits_grad(score, positive);

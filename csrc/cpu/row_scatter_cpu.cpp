@@ -11,7 +11,7 @@ namespace w2v::cpu {
 namespace {
 
 template <typename T>
-W2V_CLONES void scatter_owned_rows(GradRows<T> dst, int64_t dim, const ScatterTerm<T>* terms,
+W2V_CLONES void scatter_owned_rows(GradRows<T> dst, int64_t dim, const ScatterTerm<compute_t<T>>* terms,
                                    int64_t n, int owner, int owners) {
   constexpr int64_t kAhead = 8;  // terms between a destination's prefetch and its update
   for (int64_t i = 0; i < n; ++i) {
@@ -19,7 +19,7 @@ W2V_CLONES void scatter_owned_rows(GradRows<T> dst, int64_t dim, const ScatterTe
       const int64_t ahead = terms[i + kAhead].row;
       if (ahead >= 0 && ahead % owners == owner) prefetch_row(dst.rows + ahead * dst.stride, dim);
     }
-    const ScatterTerm<T>& term = terms[i];
+    const ScatterTerm<compute_t<T>>& term = terms[i];
     if (term.row < 0 || term.row % owners != owner) continue;
     axpy(term.coef, term.src, dst.rows + term.row * dst.stride, dim);
   }
@@ -30,11 +30,11 @@ struct RowGroups {
   std::vector<int64_t> offsets, order;
 };
 
-template <typename T>
-RowGroups group_by_row(const std::vector<ScatterTerm<T>>& terms, int64_t rows) {
+template <typename C>
+RowGroups group_by_row(const std::vector<ScatterTerm<C>>& terms, int64_t rows) {
   RowGroups g;
   g.offsets.assign(rows + 1, 0);
-  for (const ScatterTerm<T>& term : terms)
+  for (const ScatterTerm<C>& term : terms)
     if (term.row >= 0) ++g.offsets[term.row + 1];
   for (int64_t r = 0; r < rows; ++r) g.offsets[r + 1] += g.offsets[r];
   g.order.resize(g.offsets[rows]);
@@ -45,8 +45,8 @@ RowGroups group_by_row(const std::vector<ScatterTerm<T>>& terms, int64_t rows) {
 }
 
 template <typename T>
-W2V_CLONES void sum_rows(GradRows<T> dst, int64_t dim, const ScatterTerm<T>* terms, const RowGroups* groups,
-                         int64_t begin, int64_t end) {
+W2V_CLONES void sum_rows(GradRows<T> dst, int64_t dim, const ScatterTerm<compute_t<T>>* terms,
+                         const RowGroups* groups, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     T* y = dst.rows + r * dst.stride;
     const int64_t first = groups->offsets[r], last = groups->offsets[r + 1];
@@ -54,10 +54,10 @@ W2V_CLONES void sum_rows(GradRows<T> dst, int64_t dim, const ScatterTerm<T>* ter
       fill_zero(y, dim);
       continue;
     }
-    const ScatterTerm<T>& head = terms[groups->order[first]];
-    for (int64_t i = 0; i < dim; ++i) y[i] = head.coef * head.src[i];
+    const ScatterTerm<compute_t<T>>& head = terms[groups->order[first]];
+    for (int64_t i = 0; i < dim; ++i) y[i] = static_cast<T>(head.coef * head.src[i]);
     for (int64_t k = first + 1; k < last; ++k) {
-      const ScatterTerm<T>& term = terms[groups->order[k]];
+      const ScatterTerm<compute_t<T>>& term = terms[groups->order[k]];
       axpy(term.coef, term.src, y, dim);
     }
   }
@@ -66,8 +66,8 @@ W2V_CLONES void sum_rows(GradRows<T> dst, int64_t dim, const ScatterTerm<T>* ter
 }  // namespace
 
 template <typename T>
-void sum_terms_by_row(GradRows<T> dst_a, const std::vector<ScatterTerm<T>>& terms_a, GradRows<T> dst_b,
-                      const std::vector<ScatterTerm<T>>& terms_b, int64_t dim, int threads) {
+void sum_terms_by_row(GradRows<T> dst_a, const ScatterTerms<T>& terms_a, GradRows<T> dst_b,
+                      const ScatterTerms<T>& terms_b, int64_t dim, int threads) {
   const RowGroups groups_a = group_by_row(terms_a, dst_a.count);
   const RowGroups groups_b = group_by_row(terms_b, dst_b.count);
   constexpr int64_t kBlock = 64;
@@ -84,8 +84,8 @@ void sum_terms_by_row(GradRows<T> dst_a, const std::vector<ScatterTerm<T>>& term
 }
 
 template <typename T>
-void scatter_terms(GradRows<T> dst_a, const std::vector<ScatterTerm<T>>& terms_a,
-                   GradRows<T> dst_b, const std::vector<ScatterTerm<T>>& terms_b, int64_t dim,
+void scatter_terms(GradRows<T> dst_a, const ScatterTerms<T>& terms_a,
+                   GradRows<T> dst_b, const ScatterTerms<T>& terms_b, int64_t dim,
                    int threads) {
   const int64_t work = static_cast<int64_t>(terms_a.size() + terms_b.size()) * dim;
   const int team = threads_for(threads, work, 1 << 14);
@@ -100,19 +100,18 @@ void scatter_terms(GradRows<T> dst_a, const std::vector<ScatterTerm<T>>& terms_a
 }
 
 template <typename T>
-void scatter_terms(GradRows<T> dst, int64_t dim, const std::vector<ScatterTerm<T>>& terms, int threads) {
-  scatter_terms(dst, terms, dst, std::vector<ScatterTerm<T>>{}, dim, threads);
+void scatter_terms(GradRows<T> dst, int64_t dim, const ScatterTerms<T>& terms, int threads) {
+  scatter_terms(dst, terms, dst, ScatterTerms<T>{}, dim, threads);
 }
 
-template void sum_terms_by_row<float>(GradRows<float>, const std::vector<ScatterTerm<float>>&, GradRows<float>,
-                                     const std::vector<ScatterTerm<float>>&, int64_t, int);
-template void sum_terms_by_row<double>(GradRows<double>, const std::vector<ScatterTerm<double>>&, GradRows<double>,
-                                      const std::vector<ScatterTerm<double>>&, int64_t, int);
-template void scatter_terms<float>(GradRows<float>, int64_t, const std::vector<ScatterTerm<float>>&, int);
-template void scatter_terms<double>(GradRows<double>, int64_t, const std::vector<ScatterTerm<double>>&, int);
-template void scatter_terms<float>(GradRows<float>, const std::vector<ScatterTerm<float>>&, GradRows<float>,
-                                   const std::vector<ScatterTerm<float>>&, int64_t, int);
-template void scatter_terms<double>(GradRows<double>, const std::vector<ScatterTerm<double>>&, GradRows<double>,
-                                    const std::vector<ScatterTerm<double>>&, int64_t, int);
+#define W2V_INSTANTIATE(T)                                                                                 \
+  template void sum_terms_by_row<T>(GradRows<T>, const ScatterTerms<T>&, GradRows<T>, const ScatterTerms<T>&,  \
+                                    int64_t, int);                                                           \
+  template void scatter_terms<T>(GradRows<T>, int64_t, const ScatterTerms<T>&, int);                         \
+  template void scatter_terms<T>(GradRows<T>, const ScatterTerms<T>&, GradRows<T>, const ScatterTerms<T>&,     \
+                                 int64_t, int);
+W2V_INSTANTIATE(float)
+W2V_INSTANTIATE(double)
+#undef W2V_INSTANTIATE
 
 }  // namespace w2v::cpu

@@ -15,16 +15,18 @@ namespace w2v::cpu {
 namespace {
 
 template <typename T, typename I>
-W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T* pos_loss, T* neg_loss,
-                                  const SavedGrad<T> saved, int64_t begin, int64_t end) {
+W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, compute_t<T>* pos_loss,
+                                  compute_t<T>* neg_loss, const SavedGrad<compute_t<T>> saved, int64_t begin,
+                                  int64_t end) {
+  using CT = compute_t<T>;
   const SgnsLayout<I> at{b};
   const int64_t d = w.dim, per_row = saved.terms_per_row;
   const bool keep = saved.keep;
   for (int64_t r = begin; r < end; ++r) {
     if (r + 4 < end) prefetch_batch_row<1>(w, b, r + 4, true);
     if (r + 1 < end) prefetch_batch_row(w, b, r + 1, true);
-    T pos = 0, neg = 0;
-    T *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr, *hidden = nullptr;
+    CT pos = 0, neg = 0;
+    CT *coef = nullptr, *gh_pos = nullptr, *gh_neg = nullptr, *hidden = nullptr;
     if (keep) {
       coef = saved.coef + r * per_row, gh_pos = saved.grad_h_pos + r * d;
       gh_neg = saved.grad_h_neg + r * d, hidden = saved.hidden + r * d;
@@ -36,7 +38,7 @@ W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
       if (keep) copy(h, hidden, d);
       sgns_for_each_term(at, r, [&](int64_t target, int64_t, int64_t term, bool positive) W2V_LAMBDA_INLINE {
         const T* u = w.output + target * w.output_stride;
-        const T score = dot(h, u, d);
+        const CT score = dot(h, u, d);
         (positive ? pos : neg) += bce_with_logits(score, positive);
         if (keep) {
           coef[term] = bce_with_logits_grad(score, positive);
@@ -51,27 +53,28 @@ W2V_CLONES void sgns_forward_rows(const EmbeddingPair<T> w, const NsBatch<I> b, 
 
 // Backward, first half: per row, the centre's gradient (grad_pos * grad_h_pos + grad_neg
 // * grad_h_neg, into `combined`) and one scatter term per output row it touched (its
-// upstream gradient * coef * h). Rows are independent, so this is race-free.
-template <typename T, typename I>
-W2V_CLONES void sgns_backward_rows(const NsBatch<I> b, const SavedGrad<T> saved, int64_t d, const T* grad_pos,
-                                   const T* grad_neg, const NsSlots slots, T* combined,
-                                   ScatterTerm<T>* input_terms, ScatterTerm<T>* output_terms,
+// upstream gradient * coef * h). Rows are independent, so this is race-free. Everything
+// here is in the compute type CT.
+template <typename CT, typename I>
+W2V_CLONES void sgns_backward_rows(const NsBatch<I> b, const SavedGrad<CT> saved, int64_t d, const CT* grad_pos,
+                                   const CT* grad_neg, const NsSlots slots, CT* combined,
+                                   ScatterTerm<CT>* input_terms, ScatterTerm<CT>* output_terms,
                                    int64_t begin, int64_t end) {
   const SgnsLayout<I> at{b};
   const int64_t per_row = saved.terms_per_row;
   for (int64_t r = begin; r < end; ++r) {
-    ScatterTerm<T>* terms = output_terms + r * per_row;
+    ScatterTerm<CT>* terms = output_terms + r * per_row;
     for (int64_t t = 0; t < per_row; ++t) terms[t].row = -1;
     input_terms[r].row = -1;
     if (at.is_pad(b.center[r])) continue;
-    T* gh = combined + r * d;
-    const T* gh_pos = saved.grad_h_pos + r * d;
-    const T* gh_neg = saved.grad_h_neg + r * d;
+    CT* gh = combined + r * d;
+    const CT* gh_pos = saved.grad_h_pos + r * d;
+    const CT* gh_neg = saved.grad_h_neg + r * d;
     for (int64_t i = 0; i < d; ++i) gh[i] = grad_pos[r] * gh_pos[i] + grad_neg[r] * gh_neg[i];
     const int64_t c = b.center[r];
-    input_terms[r] = {slots.center ? slots.center[r] : c, T(1), gh};
-    const T* coef = saved.coef + r * per_row;
-    const T* h = saved.hidden + r * d;
+    input_terms[r] = {slots.center ? slots.center[r] : c, CT(1), gh};
+    const CT* coef = saved.coef + r * per_row;
+    const CT* h = saved.hidden + r * d;
     sgns_for_each_term(at, r, [&](int64_t target, int64_t position, int64_t term, bool positive) W2V_LAMBDA_INLINE {
       const int64_t* slot_of = positive ? slots.context : slots.negative;
       terms[term] = {slot_of ? slot_of[position] : target, (positive ? grad_pos[r] : grad_neg[r]) * coef[term], h};
@@ -80,12 +83,13 @@ W2V_CLONES void sgns_backward_rows(const NsBatch<I> b, const SavedGrad<T> saved,
 }
 
 template <typename T, typename I>
-W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> b, T lr,
+W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> b, compute_t<T> lr,
                                      int64_t begin, int64_t end) {
+  using CT = compute_t<T>;
   const SgnsLayout<I> at{b};
   const int64_t d = w.dim;
   const int64_t max_targets = b.context_size + b.negatives;
-  std::vector<T> h_copy(d), grad_h(d), coef(max_targets);
+  std::vector<CT> h_copy(d), grad_h(d), coef(max_targets);
   std::vector<T*> targets(max_targets);
   double loss = 0;
   auto out_row = [&](int64_t i) W2V_LAMBDA_INLINE { return w.output + i * w.output_stride; };
@@ -133,8 +137,8 @@ W2V_CLONES double sgns_sgd_step_rows(const EmbeddingPair<T> w, const NsBatch<I> 
 }  // namespace
 
 template <typename T, typename I>
-void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* pos_loss, T* neg_loss,
-                  const SavedGrad<T>& saved, int threads) {
+void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T>* pos_loss,
+                  compute_t<T>* neg_loss, const SavedGrad<compute_t<T>>& saved, int threads) {
   const int team = threads_for(threads, batch.rows, 16);
 #pragma omp parallel num_threads(team)
   {
@@ -145,12 +149,13 @@ void sgns_forward(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T* p
 }
 
 template <typename T, typename I>
-void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t dim, const T* grad_pos,
-                   const T* grad_neg, GradRows<T> grad_input, GradRows<T> grad_output, const NsSlots& slots,
-                   int threads) {
+void sgns_backward(const NsBatch<I>& batch, const SavedGrad<compute_t<T>>& saved, int64_t dim,
+                   const compute_t<T>* grad_pos, const compute_t<T>* grad_neg, GradRows<T> grad_input,
+                   GradRows<T> grad_output, const NsSlots& slots, int threads) {
+  using CT = compute_t<T>;
   const int64_t B = batch.rows;
-  std::vector<T> combined(B * dim);
-  std::vector<ScatterTerm<T>> input_terms(B), output_terms(B * saved.terms_per_row);
+  std::vector<CT> combined(B * dim);
+  std::vector<ScatterTerm<CT>> input_terms(B), output_terms(B * saved.terms_per_row);
   const int team = threads_for(threads, B, 16);
 #pragma omp parallel num_threads(team)
   {
@@ -166,7 +171,7 @@ void sgns_backward(const NsBatch<I>& batch, const SavedGrad<T>& saved, int64_t d
 }
 
 template <typename T, typename I>
-double sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T lr, int threads) {
+double sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, compute_t<T> lr, int threads) {
   const int team = threads_for(threads, batch.rows, 16);
   double loss = 0;
 #pragma omp parallel num_threads(team) reduction(+ : loss)
@@ -178,12 +183,13 @@ double sgns_sgd_step(const EmbeddingPair<T>& weights, const NsBatch<I>& batch, T
   return loss;
 }
 
-#define W2V_INSTANTIATE(T, I)                                                                              \
-  template void sgns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T*, T*, const SavedGrad<T>&, \
-                                   int);                                                                  \
-  template void sgns_backward<T, I>(const NsBatch<I>&, const SavedGrad<T>&, int64_t, const T*, const T*,  \
-                                    GradRows<T>, GradRows<T>, const NsSlots&, int);                       \
-  template double sgns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, T, int);
+#define W2V_INSTANTIATE(T, I)                                                                                \
+  template void sgns_forward<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, compute_t<T>*, compute_t<T>*,  \
+                                   const SavedGrad<compute_t<T>>&, int);                                    \
+  template void sgns_backward<T, I>(const NsBatch<I>&, const SavedGrad<compute_t<T>>&, int64_t,             \
+                                    const compute_t<T>*, const compute_t<T>*, GradRows<T>, GradRows<T>,     \
+                                    const NsSlots&, int);                                                   \
+  template double sgns_sgd_step<T, I>(const EmbeddingPair<T>&, const NsBatch<I>&, compute_t<T>, int);
 W2V_INSTANTIATE(float, int32_t)
 W2V_INSTANTIATE(float, int64_t)
 W2V_INSTANTIATE(double, int32_t)

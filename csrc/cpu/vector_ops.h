@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
+
+#include "compute_type.h"
 
 // Workers marked W2V_CLONES are compiled for AVX-512, AVX2+FMA and baseline x86-64 and
 // the best one is picked when the module loads (GCC function multi-versioning), so a
@@ -23,38 +26,46 @@
 
 namespace w2v::cpu {
 
-template <typename T>
-W2V_INLINE T dot(const T* a, const T* b, int64_t n) {
-  T sum = 0;
+// The helpers take table rows (storage type T) and scratch (compute_t<T>) alike: they
+// load into the compute type, compute there and convert back on the store. For float
+// and double every conversion is the identity.
+
+// <a, b> in the compute type.
+template <typename A, typename B>
+W2V_INLINE compute_t<A> dot(const A* a, const B* b, int64_t n) {
+  using CT = compute_t<A>;
+  static_assert(std::is_same_v<CT, compute_t<B>>, "dot of rows with different compute types");
+  CT sum = 0;
 #pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<CT>(a[i]) * static_cast<CT>(b[i]);
   return sum;
 }
 
 // y += alpha * x
-template <typename T>
-W2V_INLINE void axpy(T alpha, const T* __restrict x, T* __restrict y, int64_t n) {
+template <typename CT, typename X, typename Y>
+W2V_INLINE void axpy(CT alpha, const X* __restrict x, Y* __restrict y, int64_t n) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Y>(static_cast<CT>(y[i]) + alpha * static_cast<CT>(x[i]));
 }
 
 // y += x
-template <typename T>
-W2V_INLINE void add(const T* __restrict x, T* __restrict y, int64_t n) {
+template <typename X, typename Y>
+W2V_INLINE void add(const X* __restrict x, Y* __restrict y, int64_t n) {
+  using CT = compute_t<Y>;
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Y>(static_cast<CT>(y[i]) + static_cast<CT>(x[i]));
 }
 
-template <typename T>
-W2V_INLINE void copy(const T* __restrict x, T* __restrict y, int64_t n) {
+template <typename X, typename Y>
+W2V_INLINE void copy(const X* __restrict x, Y* __restrict y, int64_t n) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i];
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<Y>(x[i]);
 }
 
-template <typename T>
-W2V_INLINE void scale(T alpha, T* x, int64_t n) {
+template <typename CT, typename X>
+W2V_INLINE void scale(CT alpha, X* x, int64_t n) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) x[i] *= alpha;
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<X>(alpha * static_cast<CT>(x[i]));
 }
 
 template <typename T>

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 
+#include "compute_type.h"
 #include "index_check.h"
 
 namespace w2v::cuda {
@@ -22,31 +24,39 @@ __device__ __forceinline__ T warp_sum(T v) {
   return v;
 }
 
-// <a, b> over d elements; every lane gets the result.
-template <typename T>
-__device__ __forceinline__ T warp_dot(const T* a, const T* b, int64_t d, int lane) {
-  T s = 0;
-  for (int64_t i = lane; i < d; i += kWarp) s += a[i] * b[i];
+// The helpers below take table rows (storage type T) and scratch (compute_t<T>) alike:
+// they load into the compute type, compute there and convert back on the store. For
+// float and double every conversion is the identity.
+
+// <a, b> over d elements, in the compute type; every lane gets the result.
+template <typename A, typename B>
+__device__ __forceinline__ compute_t<A> warp_dot(const A* a, const B* b, int64_t d, int lane) {
+  using CT = compute_t<A>;
+  static_assert(std::is_same_v<CT, compute_t<B>>, "dot of rows with different compute types");
+  CT s = 0;
+  for (int64_t i = lane; i < d; i += kWarp) s += static_cast<CT>(a[i]) * static_cast<CT>(b[i]);
   return warp_sum(s);
 }
 
 // y += alpha * x, each lane its own elements (no other warp may touch y).
-template <typename T>
-__device__ __forceinline__ void warp_axpy(T alpha, const T* x, T* y, int64_t d, int lane) {
-  for (int64_t i = lane; i < d; i += kWarp) y[i] += alpha * x[i];
+template <typename CT, typename X, typename Y>
+__device__ __forceinline__ void warp_axpy(CT alpha, const X* x, Y* y, int64_t d, int lane) {
+  for (int64_t i = lane; i < d; i += kWarp)
+    y[i] = static_cast<Y>(static_cast<CT>(y[i]) + alpha * static_cast<CT>(x[i]));
 }
 
-// y += alpha * x where other warps may add to y at the same time.
-template <typename T>
-__device__ __forceinline__ void warp_atomic_axpy(T alpha, const T* x, T* y, int64_t d, int lane) {
-  for (int64_t i = lane; i < d; i += kWarp) atomicAdd(y + i, alpha * x[i]);
+// y += alpha * x where other warps may add to y at the same time: the product is
+// computed in the compute type and added as Y.
+template <typename CT, typename X, typename Y>
+__device__ __forceinline__ void warp_atomic_axpy(CT alpha, const X* x, Y* y, int64_t d, int lane) {
+  for (int64_t i = lane; i < d; i += kWarp) atomicAdd(y + i, static_cast<Y>(alpha * static_cast<CT>(x[i])));
 }
 
 // y += alpha * x into a weight row: atomic adds when `atomic` (warps of other rows that
 // share the word add theirs at the same time: nothing is lost), else plain stores
 // (Hogwild: faster, but concurrent updates of one row overwrite each other).
-template <typename T>
-__device__ __forceinline__ void warp_update(bool atomic, T alpha, const T* x, T* y, int64_t d, int lane) {
+template <typename CT, typename X, typename Y>
+__device__ __forceinline__ void warp_update(bool atomic, CT alpha, const X* x, Y* y, int64_t d, int lane) {
   if (atomic)
     warp_atomic_axpy(alpha, x, y, d, lane);
   else
