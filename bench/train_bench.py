@@ -9,7 +9,7 @@ saving binary vectors) and reports corpus words per second of that wall time, CP
 and peak RSS, then scores the vectors with `<shared>/bench/evaluate.py` (analogy
 accuracy over the 30000 most frequent words, WS-353 and SimLex-999 Spearman).
 
-Systems: w2v_ext (our CLI, `python -m w2v_ext train ...`, word2vec.c's recipe),
+Systems: w2v_ext (our CLI, `python -m w2v_ext train ...`, with its default recipe),
 w2v_ext_gensim_recipe (the same with gensim 4's departures from that recipe: --min-alpha
 set to where gensim's learning rate actually ends and --init-range 1.0, see
 GENSIM_RECIPE_VARIANT below; run when gensim runs with 2+ threads), gensim and fasttext
@@ -47,11 +47,12 @@ import _common  # noqa: E402
 ALL_SYSTEMS = ("w2v_ext", "w2v_ext_gensim_recipe", "gensim", "fasttext", "word2vec.c", "pWord2Vec")
 # gensim 4.4's corpus_file mode stops each worker's learning-rate clock at its share of
 # the words (word2vec_corpusfile.pyx: a worker trains while total_words <= expected_words
-# / workers, and get_next_alpha's progress is total_words / expected_words), so with W
-# workers the rate decays from alpha only to alpha - (alpha - min_alpha) / W; and its
-# input vectors start uniform in +-1/dim (keyedvectors.prep_vectors), word2vec.c's in
-# +-0.5/dim. The w2v_ext_gensim_recipe row runs our trainer with both (--min-alpha,
-# --init-range 1.0).
+# / workers, and get_next_alpha's progress is (epoch + total_words / expected_words) /
+# epochs), so with W workers and E epochs each epoch's rate falls only 1/W of its way and
+# the last ends at alpha - (alpha - min_alpha) * (E - 1 + 1/W) / E; and its input vectors
+# start uniform in +-1/dim (keyedvectors.prep_vectors), word2vec.c's in +-0.5/dim. The
+# w2v_ext_gensim_recipe row runs our trainer with both (--min-alpha at that end, linear
+# over all epochs, and --init-range 1.0).
 GENSIM_RECIPE_VARIANT = "w2v_ext_gensim_recipe"
 GENSIM_INIT_RANGE = 1.0
 PIP_PEERS = {"gensim": "gensim", "fasttext": "fasttext-wheel"}   # peer -> PyPI package
@@ -133,11 +134,11 @@ def ensure_peer_python(args, wanted, notes):
     return py, versions
 
 
-def gensim_end_alpha(model: str, workers: int) -> float:
-    """Where gensim's corpus_file schedule ends with `workers` workers (run_peers gives
-    it alpha 0.025 / 0.05 and min_alpha = alpha * 1e-4)."""
+def gensim_end_alpha(model: str, workers: int, epochs: int) -> float:
+    """Where gensim's corpus_file schedule ends with `workers` workers and `epochs` epochs
+    (run_peers gives it alpha 0.025 / 0.05 and min_alpha = alpha * 1e-4)."""
     alpha = 0.025 if model == "sg" else 0.05
-    return alpha - (alpha - alpha * 1e-4) / workers
+    return alpha - (alpha - alpha * 1e-4) * (epochs - 1 + 1 / workers) / epochs
 
 
 def run_one(args, run_peers, corpus, out_dir, system, model, env):
@@ -145,8 +146,8 @@ def run_one(args, run_peers, corpus, out_dir, system, model, env):
     peer = system
     if system == GENSIM_RECIPE_VARIANT:
         peer = "w2v_ext"
-        env = dict(env, W2V_EXT_CMD=env["W2V_EXT_CMD"] + f" --min-alpha {gensim_end_alpha(model, args.threads):.6g}"
-                                                           f" --init-range {GENSIM_INIT_RANGE:g}")
+        end = gensim_end_alpha(model, args.threads, args.epochs)
+        env = dict(env, W2V_EXT_CMD=env["W2V_EXT_CMD"] + f" --min-alpha {end:.6g} --init-range {GENSIM_INIT_RANGE:g}")
     cmd = [sys.executable, run_peers, corpus, "--model", model, "--dim", str(args.dim), "--window",
            str(args.window), "--negative", str(args.negative), "--sample", str(args.sample), "--min-count",
            str(args.min_count), "--epochs", str(args.epochs), "--threads", str(args.threads), "--binary", "1",
@@ -387,7 +388,7 @@ def summarize(runs, models, args):
             if system in ("w2v_ext", GENSIM_RECIPE_VARIANT):
                 rec["ours_args"] = args.ours_args
                 if system == GENSIM_RECIPE_VARIANT:
-                    rec["min_alpha"] = round(gensim_end_alpha(model, args.threads), 8)
+                    rec["min_alpha"] = round(gensim_end_alpha(model, args.threads, args.epochs), 8)
                     rec["init_range"] = GENSIM_INIT_RANGE
                 rec["targets"] = check_targets(rec, model)
             out.append(rec)

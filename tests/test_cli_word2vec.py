@@ -71,7 +71,7 @@ def test_defaults_are_word2vec_c_s():
     s = settings_of()
     assert (s.model, s.dim, s.window, s.sample, s.negative, s.epochs, s.min_count, s.start_alpha, s.threads) == \
         ("cbow", 100, 5, 1e-3, 5, 5, 5, 0.05, 0)   # threads 0: every core (word2vec.c: 12)
-    assert (s.init_range, s.max_sentence_length, s.min_alpha) == (0.5, 1000, None)
+    assert (s.init_range, s.max_sentence_length, s.min_alpha) == (0.5, 1000, 0.0)
     assert settings_of("-cbow", "0").start_alpha == 0.025   # skip-gram's default rate
     args = word2vec_command.parse(["-train", "c.txt"])
     assert (args.binary, args.debug, args.output, args.save_vocab, args.read_vocab) == (0, 2, None, None, None)

@@ -170,14 +170,19 @@ def test_linear_learning_rate_formula():
         assert ref.linear_learning_rate(start, done, total) == pytest.approx(expected, rel=1e-6)
     assert ref.linear_learning_rate(start, 0, total) == np.float32(start)
     assert ref.linear_learning_rate(start, 10 * total, total) == np.float32(start * 1e-4)
+    end = start / 10
+    for done in [0, 1, 500, 1000, 5000]:
+        expected = max(start + (end - start) * done / (total + 1), end)
+        assert ref.linear_learning_rate(start, done, total, end) == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("model,alpha,min_alpha", [("sg", None, None), ("cbow", None, None), ("sg", 0.1, None),
-                                                   ("cbow", 0.05, 0.02)])
+@pytest.mark.parametrize("model,alpha,min_alpha", [("sg", None, 0.0), ("cbow", None, 0.0), ("sg", 0.1, 0.0),
+                                                   ("cbow", 0.05, 0.02), ("sg", None, None), ("cbow", 0.07, None)])
 def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
     """The alpha a block gives (the rate of its last sentence) follows
-    start * (1 - done / (total + 1)) over both epochs, from start down towards start * 1e-4;
-    with min_alpha, start + (min_alpha - start) * done / (total + 1)."""
+    start + (end - start) * done / (total + 1) over both epochs, end being min_alpha or by
+    default start * 0.1; min_alpha=0 is word2vec.c's start * (1 - done / (total + 1)),
+    from start down towards start * 1e-4."""
     path = write_text(tmp_path / "c.txt", zipf_lines(np.random.default_rng(2), 30, 120))
     recorder = BlockRecorder()
     m = Word2Vec(model=model, alpha=alpha, min_alpha=min_alpha, dim=8, min_count=1, epochs=2, threads=1,
@@ -185,6 +190,7 @@ def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
     m.build_vocab(path)
     m.train(path)
     start = {"sg": 0.025, "cbow": 0.05}[model] if alpha is None else alpha
+    end = start * 0.1 if min_alpha is None else min_alpha
     total = 2 * m.vocab.total
     got, expected = [], []
     for c in recorder.calls:
@@ -193,15 +199,15 @@ def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
         last_begin = int(c["ends"][-2]) if len(c["ends"]) > 1 else 0
         got.append(c["result"]["alpha"])
         progress = (c["words_done"] + last_begin) / (total + 1)
-        expected.append(start * (1 - progress) if min_alpha is None else start + (min_alpha - start) * progress)
+        expected.append(start * (1 - progress) if end == 0 else start + (end - start) * progress)
     assert len(got) > 20
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert start * 0.99 < got[0] <= start
     assert np.all(np.diff(got) < 0)
-    if min_alpha is None:
+    if end == 0:
         assert got[-1] < start * 0.1
     else:
-        assert min_alpha <= got[-1] < min_alpha * 1.05
+        assert end <= got[-1] < end + 0.1 * (start - end)
     # and the floor: past the end of the schedule the rate stays at start * 1e-4
     V = len(m.vocab)
     accept, alias = sampling.noise_table(m.vocab.counts)
@@ -219,7 +225,7 @@ def test_native_learning_rate_schedule(tmp_path, model, alpha, min_alpha):
     assert r["alpha"] == pytest.approx(start / 3, rel=1e-6)
 
 
-@pytest.mark.parametrize("min_alpha,message", [(0.0, "min_alpha must be > 0"), (-1e-3, "min_alpha must be > 0"),
+@pytest.mark.parametrize("min_alpha,message", [(-1e-3, "min_alpha must be >= 0"), (True, "min_alpha must be >= 0"),
                                                (0.5, "min_alpha must not exceed alpha")])
 def test_min_alpha_is_validated(min_alpha, message):
     with pytest.raises(ValueError, match=message):
@@ -245,10 +251,10 @@ def test_initial_weights_uniform_in_init_range(tmp_path, init_range):
     assert np.array_equal(m.input, default.input * np.float32(init_range / 0.5))
 
 
-@pytest.mark.parametrize("name", ["alpha", "min_alpha"])
+@pytest.mark.parametrize("name,rule", [("alpha", "> 0"), ("min_alpha", ">= 0")])
 @pytest.mark.parametrize("value", [float("inf"), float("nan")])
-def test_rates_must_be_finite(name, value):
-    with pytest.raises(ValueError, match=f"{name} must be > 0"):
+def test_rates_must_be_finite(name, rule, value):
+    with pytest.raises(ValueError, match=f"{name} must be {rule} and finite"):
         Word2Vec(model="sg", **{name: value})
 
 

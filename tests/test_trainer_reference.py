@@ -46,9 +46,10 @@ def train_both(tmp_path, arch, sample, epochs, window, negative, dim=12, max_sen
     input_init = model.input.copy()
     sentences = encode(data, model.vocab.index, max_sentence_length)
     model.train(str(path))
+    reference = {k: v for k, v in extra.items() if k != "min_alpha"}
     syn0, syn1 = ref.train_reference(sentences, model.vocab.counts, dim, window=window, negative=negative,
                                      sample=sample, epochs=epochs, seed=seed, input_init=input_init,
-                                     **ARCHS[arch], **extra)
+                                     min_alpha=model.settings.end_alpha, **ARCHS[arch], **reference)
     return model, input_init, syn0, syn1
 
 
@@ -75,6 +76,16 @@ def test_gensim_settings_match_reference(tmp_path, arch, extra):
     # and they change the result: the default settings train other vectors
     default, _, _, _ = train_both(tmp_path, arch, 1e-2, 2, 3, 4)
     assert np.abs(default.input - model.input).max() > 1e-4
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow-mean"])
+def test_word2vec_c_schedule_matches_reference(tmp_path, arch):
+    """min_alpha=0: word2vec.c's fall toward 0, stopping at alpha * 1e-4."""
+    model, _, syn0, syn1 = train_both(tmp_path, arch, 1e-2, 2, 3, 5, min_alpha=0.0)
+    np.testing.assert_allclose(model.input, syn0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.output, syn1, rtol=1e-4, atol=1e-6)
+    default, _, _, _ = train_both(tmp_path, arch, 1e-2, 2, 3, 5)
+    assert not np.allclose(default.input, model.input, rtol=1e-4, atol=1e-6)
 
 
 def test_padding_columns_stay_zero_and_dim_not_multiple_of_16(tmp_path):

@@ -56,9 +56,12 @@ def keep_word(thresholds: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 # ---- the recipe ----------------------------------------------------------------------
 
-def linear_learning_rate(start: float, done: float, total: float) -> float:
-    rate = start * (1.0 - done / (total + 1.0))
-    return float(np.float32(max(rate, start * 1e-4)))
+def linear_learning_rate(start: float, done: float, total: float, end: float = 0.0) -> float:
+    """From start down to end; end 0: word2vec.c's fall toward 0, stopping at start * 1e-4."""
+    progress = done / (total + 1.0)
+    if end > 0:
+        return float(np.float32(max(start + (end - start) * progress, end)))
+    return float(np.float32(max(start * (1.0 - progress), start * 1e-4)))
 
 
 _TABLE_SIZE, _TABLE_MAX = 1024, 8.0
@@ -87,8 +90,8 @@ def _block_update(inputs, targets, alpha):
 
 
 def train_reference(sentences, counts, dim, *, model="sg", window=5, negative=5, sample=1e-3, alpha=None,
-                    epochs=1, seed=1, cbow_mean=True, shared_negatives=True, shrink_windows=True, ns_exponent=0.75,
-                    input_init=None):
+                    min_alpha=0.0, epochs=1, seed=1, cbow_mean=True, shared_negatives=True, shrink_windows=True,
+                    ns_exponent=0.75, input_init=None):
     """sentences: list of lists of vocabulary ids (after out-of-vocabulary removal).
     Returns (input [V, dim], output [V, dim]) float64 after training from input_init."""
     from w2v_ext import sampling
@@ -105,7 +108,7 @@ def train_reference(sentences, counts, dim, *, model="sg", window=5, negative=5,
         k_sub, k_win, k_noise = (stream_key(seed, epoch, s) for s in (1, 2, 3))
         position = 0
         for sentence in sentences:
-            a = linear_learning_rate(alpha, epoch * per_epoch + position, total)
+            a = linear_learning_rate(alpha, epoch * per_epoch + position, total, min_alpha)
             where = position + np.arange(len(sentence))
             if keep is not None:
                 where = where[keep_word(keep[sentence], counter_random(k_sub, where))]

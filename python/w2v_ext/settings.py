@@ -23,6 +23,7 @@ import numpy as np
 ARCHITECTURES = {"sg": 0, "cbow": 1}
 GENSIM_SG = {"cbow": 0, "sg": 1}   # gensim's sg flag of each model
 DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+MIN_ALPHA_SHARE = 0.1   # the default end of the learning rate, as a share of alpha (chosen in bench/results/)
 TOKENIZERS = ("whitespace", "regex")
 INT32_MAX, INT64_MAX, UINT64_MAX = 2**31 - 1, 2**63 - 1, 2**64 - 1
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -195,13 +196,13 @@ class Settings:
         "starting learning rate (default 0.025 for sg, 0.05 for cbow); it decays linearly to --min-alpha",
         word2vec_c="`-alpha`", gensim="alpha", as_gensim=lambda s: s.start_alpha, gensim_default="0.025",
         shown_default="0.025 sg, 0.05 cbow", notes="word2vec.c's (gensim starts CBOW at 0.025 too); decays linearly over "
-        "all epochs to alpha × 1e-4 (or `--min-alpha`)")
+        "all epochs to `--min-alpha`")
     min_alpha: Optional[float] = setting(
-        None, Real(positive=True, optional=True),
-        "learning rate at the end of training (default: word2vec.c's schedule, which decays toward 0 and stops at "
-        "alpha * 1e-4)", word2vec_c="—", gensim="min_alpha", gensim_default="0.0001",
-        shown_default="word2vec.c's schedule", notes="the learning rate the linear decay ends at (word2vec.c: alpha × "
-        "1e-4)")
+        None, Real(positive=False, optional=True, hint=" (0: word2vec.c's schedule)"),
+        "learning rate at the end of training (default: alpha * 0.1; 0: word2vec.c's schedule, which decays toward 0 "
+        "and stops at alpha * 1e-4)", word2vec_c="—", gensim="min_alpha", as_gensim=lambda s: s.end_alpha,
+        gensim_default="0.0001", shown_default="alpha × 0.1", notes="the learning rate the linear decay ends at; 0: "
+        "word2vec.c's schedule (toward 0, stopping at alpha × 1e-4)")
     init_range: float = setting(
         0.5, Real(positive=True), "input vectors start uniform in +-init_range/dim (word2vec.c: 0.5; gensim 4: 1.0)",
         gensim_default="1.0", notes="input vectors start uniform in ±init_range/dim: 0.5 is word2vec.c's, 1.0 "
@@ -312,6 +313,12 @@ class Settings:
     def start_alpha(self) -> float:
         """The learning rate at the start: alpha, or the model's default."""
         return float(self.alpha if self.alpha is not None else DEFAULT_ALPHA[self.model])
+
+    @property
+    def end_alpha(self) -> float:
+        """The learning rate at the end: min_alpha, or start_alpha * MIN_ALPHA_SHARE; 0 is
+        word2vec.c's schedule (toward 0, stopping at start_alpha * 1e-4)."""
+        return float(self.min_alpha if self.min_alpha is not None else self.start_alpha * MIN_ALPHA_SHARE)
 
     @property
     def thread_count(self) -> int:

@@ -59,9 +59,9 @@ class Backend:
 
 def native_settings(kernels, settings: Settings, seed: int, alpha: float):
     """The kernels' TrainSettings at this rank's `seed` and starting `alpha` (a
-    data-parallel rank's own; min_alpha scales with alpha, 0 is word2vec.c's schedule)."""
+    data-parallel rank's own; the end rate scales with alpha, 0 is word2vec.c's schedule)."""
     s = settings
-    min_alpha = 0.0 if s.min_alpha is None else float(s.min_alpha) * alpha / s.start_alpha
+    min_alpha = s.end_alpha * alpha / s.start_alpha
     return kernels.TrainSettings(architecture=s.architecture, window=s.window, negative=s.negative,
                                  alpha=alpha, cbow_mean=s.cbow_mean, shared_negatives=s.shared_negatives,
                                  seed=seed, loss_every=LOSS_EVERY, min_alpha=min_alpha,

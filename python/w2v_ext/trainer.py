@@ -16,10 +16,11 @@ import changed:
 The recipe is word2vec.c's: frequent-word subsampling, a window shrunk at random for
 each centre word, negatives drawn from the unigram^0.75 distribution, output weights
 starting at zero and input weights uniform in +-0.5/dim, and a learning rate falling
-linearly from alpha to alpha * 1e-4 over all epochs (to min_alpha, gensim's option,
-when given). gensim 4 departs from it twice: its input weights start in +-1/dim
-(`init_range=1.0` here), and its corpus_file mode with W workers ends the rate at
-alpha - (alpha - min_alpha) / W (`min_alpha` here). Skip-gram shares one draw of
+linearly from alpha over all epochs, but to min_alpha (alpha * 0.1 unless set) where
+word2vec.c falls to alpha * 1e-4 (`min_alpha=0`). gensim 4 departs from word2vec.c
+twice: its input weights start in +-1/dim (`init_range=1.0` here), and its corpus_file
+mode with W workers stops each epoch's fall at 1/W of its way (with 2 workers and 5
+epochs the rate ends near alpha * 0.1). Skip-gram shares one draw of
 negatives across a centre word's window and updates the window as one small matrix
 product (pWord2Vec's HogBatch); `shared_negatives=False` gives word2vec.c's per-pair
 negatives. Threads update the weights without locks (Hogwild). With one thread and a

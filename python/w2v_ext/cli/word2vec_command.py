@@ -133,10 +133,11 @@ def _unknown(name: str) -> str:
 
 def settings_of(args) -> Settings:
     """word2vec.c's settings: the flags given, its defaults for the rest (its recipe:
-    input vectors in +-0.5/dim, sentences cut at 1000 words)."""
+    input vectors in +-0.5/dim, the learning rate falling toward 0 (min_alpha=0), sentences
+    cut at 1000 words)."""
     return Settings(model="cbow" if args.cbow else "sg", dim=args.size, window=args.window, negative=args.negative,
                     sample=args.sample, min_count=args.min_count, epochs=args.iter, threads=args.threads or 0,
-                    alpha=args.alpha, min_alpha=None, init_range=0.5, max_sentence_length=1000)
+                    alpha=args.alpha, min_alpha=0.0, init_range=0.5, max_sentence_length=1000)
 
 
 def run(args) -> int:
