@@ -12,9 +12,8 @@ namespace w2v {
 
 // Term order within a row (SavedGrad::coef): its centre (in-batch: every row's centre,
 // in row order), then its K negatives.
-template <typename I>
-int64_t cbow_ns_terms_per_row(const NsBatch<I>& batch) {
-  return (batch.in_batch_positives ? batch.rows : 1) + batch.negatives;
+inline TermsPerRow cbow_ns_terms_per_row(bool in_batch_positives) {
+  return in_batch_positives ? TermsPerRow{0, 1, 0, 1, 0} : TermsPerRow{1, 0, 0, 1, 0};
 }
 
 }  // namespace w2v

@@ -22,6 +22,17 @@ struct EmbeddingPair {
   int64_t dim;
 };
 
+// The number of scores a batch row has (the size of a row of SavedGrad::coef), as a
+// sum of size products, so that Python evaluates this same rule over symbolic sizes
+// (torch.compile's fake kernels) instead of restating it.
+struct TermsPerRow {
+  int64_t constant, rows, contexts, negatives, contexts_x_negatives;
+
+  int64_t count(int64_t B, int64_t C, int64_t K) const {
+    return constant + rows * B + contexts * C + negatives * K + contexts_x_negatives * C * K;
+  }
+};
+
 // One batch of negative-sampling rows (contiguous index arrays). A slot equal to
 // padding_idx contributes nothing.
 template <typename I>

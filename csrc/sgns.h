@@ -11,9 +11,8 @@ namespace w2v {
 
 // Term order within a row (SavedGrad::coef): its C contexts, then its negatives (K, or
 // C * K for [B, C, K] negatives, context by context).
-template <typename I>
-int64_t sgns_terms_per_row(const NsBatch<I>& batch) {
-  return batch.context_size + (batch.negatives_per_context ? batch.context_size * batch.negatives : batch.negatives);
+inline TermsPerRow sgns_terms_per_row(bool negatives_per_context) {
+  return negatives_per_context ? TermsPerRow{0, 0, 1, 0, 1} : TermsPerRow{0, 0, 1, 1, 0};
 }
 
 }  // namespace w2v

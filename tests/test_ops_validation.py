@@ -320,3 +320,29 @@ def test_empty_batch(model_name, neg3d, gen):
             step_loss = model.step(w_in, w_out, c, x, n, 0.1, **kw)
             assert step_loss.shape == () and step_loss.item() == 0.0
             assert torch.equal(w_in, before[0]) and torch.equal(w_out, before[1])
+
+
+@pytest.mark.parametrize("model_name, in_batch, per_context", [("sgns", False, False), ("sgns", False, True),
+                                                               ("cbow_ns", False, False), ("cbow_ns", True, False)])
+def test_saved_rows_follow_the_native_term_rule(model_name, in_batch, per_context):
+    """The ops size SavedGrad rows by the native rule; a row of another size is refused
+    by the kernel binding before any kernel writes (it would overrun)."""
+    from w2v_ext import _native
+    from w2v_ext.ops import _terms, _views
+    B, C, K, d = 5, 3, 4, 8
+    center, context = torch.zeros(B, dtype=torch.int64), torch.zeros(B, C, dtype=torch.int64)
+    negative = torch.zeros(B, C, K, dtype=torch.int64) if per_context else torch.zeros(B, K, dtype=torch.int64)
+    terms_per_row = {"sgns": _terms.sgns_terms_per_row, "cbow_ns": _terms.cbow_ns_terms_per_row}[model_name]
+    count = terms_per_row(center, context, negative, in_batch)
+    expected = {("sgns", False): C + K, ("sgns", True): C + C * K, ("cbow_ns", False): 1 + K,
+                ("cbow_ns", True): B + K}[model_name, in_batch or per_context]
+    assert count == expected
+    kernels, weight = _native.cpu, torch.randn(10, d)
+    forward = kernels.sgns_forward if model_name == "sgns" else kernels.cbow_ns_forward
+    for terms in (count - 1, count + 1):
+        saved = [torch.zeros(B, terms)] + [torch.zeros(B, d) for _ in range(3)]
+        with pytest.raises(ValueError, match=f"saved: rows of {terms} terms, the batch has {count}"):
+            forward(weights=_views.embedding_pair(kernels, weight, weight),
+                    batch=_views.ns_batch(kernels, center, context, negative, -1, in_batch, 0),
+                    pos_loss=torch.zeros(B).data_ptr(), neg_loss=torch.zeros(B).data_ptr(),
+                    saved=_views.saved_grad(kernels, *saved, keep=True), threads=1)

@@ -60,4 +60,13 @@ PYBIND11_MODULE(_w2v_cpu, m) {
   m.def("check_index_range", &check_index_range, release, py::arg("index_dtype"), py::arg("data"),
         py::arg("numel"), py::arg("rows"), py::arg("padding_idx"), py::arg("threads"));
   bind_ns_ops<Device::cpu>(m, "threads");
+  // The per-row score counts as (constant, rows, contexts, negatives, contexts x negatives)
+  // factors (ns_batch.h's TermsPerRow), which the ops evaluate over their sizes.
+  const auto factors = [](const TermsPerRow& t) {
+    return py::make_tuple(t.constant, t.rows, t.contexts, t.negatives, t.contexts_x_negatives);
+  };
+  m.def("sgns_terms_per_row", [=](bool negatives_per_context) { return factors(sgns_terms_per_row(negatives_per_context)); },
+        py::arg("negatives_per_context"));
+  m.def("cbow_ns_terms_per_row", [=](bool in_batch_positives) { return factors(cbow_ns_terms_per_row(in_batch_positives)); },
+        py::arg("in_batch_positives"));
 }

@@ -31,6 +31,11 @@ auto kernel_launch(Launch<D> launch) {
 template <Device D, bool Cbow>
 void ns_forward(const ErasedEmbeddings& w, const ErasedBatch& b, uintptr_t pos_loss, uintptr_t neg_loss,
                 const ErasedSaved& saved, Launch<D> launch) {
+  // the kernels write terms_per_row scores per row: a row of another size would overrun
+  const TermsPerRow terms = Cbow ? cbow_ns_terms_per_row(b.in_batch_positives) : sgns_terms_per_row(b.negatives_per_context);
+  if (saved.keep && saved.terms_per_row != terms.count(b.rows, b.context_size, b.negatives))
+    throw std::invalid_argument("saved: rows of " + std::to_string(saved.terms_per_row) + " terms, the batch has " +
+                                std::to_string(terms.count(b.rows, b.context_size, b.negatives)));
   dispatch(w.scalar, b.index, [&](auto t, auto i) {
     using T = decltype(t);
     using I = decltype(i);

@@ -30,17 +30,24 @@ def cbow_masks(center, context, negative, padding_idx: int):
     return row, ctx & row[:, None], (negative != padding_idx) & row[:, None]
 
 
+def _count_terms(factors, center, context, negative):
+    """The native rule's count for these sizes (symbolic sizes under torch.compile stay
+    symbolic: the factors are plain ints)."""
+    constant, rows, contexts, negatives, contexts_x_negatives = factors
+    B, C, K = center.size(0), context.size(1), negative.size(-1)
+    return constant + rows * B + contexts * C + negatives * K + contexts_x_negatives * C * K
+
+
 def sgns_terms_per_row(center, context, negative, in_batch_positives: bool) -> int:
-    """Scores per row, as sgns.h's sgns_terms_per_row counts them (the size of a row of
-    SavedGrad::coef): C contexts, then K negatives, or C * K for [B, C, K] negatives."""
-    C = context.size(1)
-    return C + (C * negative.size(2) if negative.dim() == 3 else negative.size(1))
+    """Scores per row (the size of a row of SavedGrad::coef), by sgns.h's rule: C contexts,
+    then K negatives, or C * K for [B, C, K] negatives."""
+    return _count_terms(_native.cpu.sgns_terms_per_row(negative.dim() == 3), center, context, negative)
 
 
 def cbow_ns_terms_per_row(center, context, negative, in_batch_positives: bool) -> int:
-    """Scores per row, as cbow_ns.h's cbow_ns_terms_per_row counts them: the centre (in
-    batch, every row's centre), then K negatives."""
-    return (center.size(0) if in_batch_positives else 1) + negative.size(1)
+    """Scores per row, by cbow_ns.h's rule: the centre (in batch, every row's centre), then
+    K negatives."""
+    return _count_terms(_native.cpu.cbow_ns_terms_per_row(bool(in_batch_positives)), center, context, negative)
 
 
 def term_counts(kind: str, center, context, negative, padding_idx: int, in_batch_positives: bool):
