@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from trainer_testing import run_cli
+from trainer_testing import run_cli, run_main
 from w2v_ext import cli
 from w2v_ext.cli import word2vec_command
 from w2v_ext.settings import Settings
@@ -22,16 +22,6 @@ FAST = ["-size", "12", "-iter", "2", "-min-count", "2", "-threads", "1", "-windo
 @pytest.fixture(scope="module")
 def corpus(zipf_corpus):
     return zipf_corpus(5, 60, 400)
-
-
-def run_main(capsys, *args):
-    """cli.main in-process: (exit code, stdout, stderr); argparse errors give SystemExit."""
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def usage_error(capsys, *args) -> str:
@@ -153,7 +143,7 @@ def test_a_bad_vocab_file_is_one_line_naming_its_line(tmp_path, corpus):
     (["-negative", "0"], "-negative: expected a positive integer, got 0"),
     (["-size", "big"], "-size: expected a positive integer, got 'big'"),
     (["-binary", "2"], "-binary: expected 0 or 1, got '2'"),
-    (["-alpha", "-1"], "-alpha: expected a number >= 0, got -1"),
+    (["-alpha", "-1"], "-alpha: expected a number > 0, got -1"),
     (["-iter"], "-iter needs a value"),
     (["-iter", "3", "-iter", "4"], "-iter is given twice"),
     (["--output", "v.bin"], "unknown flag --output: word2vec.c's flags take one dash: -output"),

@@ -11,8 +11,7 @@ import pytest
 
 import w2v_ext.model_format
 import w2v_ext.word2vec_format
-from trainer_testing import run_cli, write_text
-from w2v_ext import cli
+from trainer_testing import run_cli, run_main, write_text
 from w2v_ext.corpus import CorpusError
 from w2v_ext.trainer import Word2Vec
 
@@ -27,16 +26,6 @@ def corpus(zipf_corpus):
 @pytest.fixture
 def model(corpus):
     return Word2Vec(corpus, **SMALL)
-
-
-def run_main(capsys, *args):
-    """cli.main in-process: (exit code, stdout, stderr); argparse errors give SystemExit."""
-    try:
-        code = cli.main([str(a) for a in args])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_error(code, err, *needles):

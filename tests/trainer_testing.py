@@ -152,6 +152,17 @@ def run_cli(*args, timeout: float = 120, **kwargs) -> subprocess.CompletedProces
                           timeout=timeout, **kwargs)
 
 
+def run_main(capsys, *args):
+    """cli.main in-process: (exit code, stdout, stderr); argparse errors give SystemExit."""
+    from w2v_ext import cli
+    try:
+        code = cli.main([str(a) for a in args])
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def signal_during_training(args, signum: int, delay: float = 0.25) -> Tuple[Optional[int], str]:
     """`python -m w2v_ext train ARGS` (with progress on) sent `signum` `delay` seconds
     after its first progress line, landing inside a native call rather than at a block

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Dict
 
 from ..settings import Choice, Flag, Integer, Number, Option, Real, Settings, flag_of, options
@@ -23,51 +24,35 @@ class CommandParser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
 
-def positive_int(text: str) -> int:
+def _read(text: str, kind, wanted: str, accept):
+    """text as `kind` (int or float), refused unless accept(value): "expected <wanted>"."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {wanted if kind is int else 'a number'}, got {text!r}")
+    if not accept(value):
+        raise argparse.ArgumentTypeError(f"expected {wanted}, got {text}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _read(text, int, "a positive integer", lambda v: v >= 1)
 
 
 def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+    return _read(text, int, "an integer >= 0", lambda v: v >= 0)
 
 
 def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
-
-
-def finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    if not abs(value) < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
-    return value
+    return _read(text, float, "a number >= 0", lambda v: v >= 0)   # nan fails; inf is Settings.validate's
 
 
 def positive_float(text: str) -> float:
-    value = non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
-    return value
+    return _read(text, float, "a number > 0", lambda v: v > 0)
+
+
+def finite_float(text: str) -> float:
+    return _read(text, float, "a finite number", math.isfinite)
 
 
 def add_settings(parser, group: str = "") -> None:
