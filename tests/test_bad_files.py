@@ -235,7 +235,7 @@ def test_model_metadata_that_is_not_json(model_file, tmp_path):
 
 @pytest.mark.parametrize("fields, settings, words", [
     ({"version": "1"}, None, "'version' must be an integer"),
-    ({"version": 2}, None, "version 2"),
+    ({"version": 3}, None, "version 3"),
     (None, {"newthing": 1}, "unknown setting 'newthing'"),
     (None, {"dim": "4"}, "dim must be an integer"),
     (None, {"dim": 0}, "dim must be a positive integer"),
@@ -260,6 +260,19 @@ def test_model_metadata_that_is_not_json(model_file, tmp_path):
 def test_model_metadata_is_checked(model_file, tmp_path, fields, settings, words):
     path = rewritten(model_file, tmp_path / "m.model", fields=fields, settings=settings)
     assert words in load_error(path)
+
+
+def test_version_1_models_keep_word2vec_c_schedule(model_file, tmp_path):
+    """Version 1 wrote min_alpha null for word2vec.c's schedule; the default now ends at
+    alpha x 0.1, so such a file resumes with min_alpha 0, and a version 2 null stays the default."""
+    old = Word2Vec.load(rewritten(model_file, tmp_path / "v1.model", fields={"version": 1},
+                                  settings={"min_alpha": None}), progress=False)
+    assert old.settings.min_alpha == 0.0
+    kept = Word2Vec.load(rewritten(model_file, tmp_path / "v1-set.model", fields={"version": 1},
+                                   settings={"min_alpha": 0.001}), progress=False)
+    assert kept.settings.min_alpha == 0.001
+    new = Word2Vec.load(rewritten(model_file, tmp_path / "v2.model", settings={"min_alpha": None}), progress=False)
+    assert new.settings.min_alpha is None
 
 
 def test_model_metadata_that_is_not_an_object(model_file, tmp_path):

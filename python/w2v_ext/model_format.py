@@ -36,7 +36,7 @@ from .vocab import ENCODING, ERRORS, Vocabulary
 from .word2vec_format import nonfinite_rows, os_error_naming
 
 FORMAT = "w2v_ext.model"
-VERSION = 1
+VERSION = 2   # 2: min_alpha None means the default end rate, alpha x 0.1 (see _from_version_1)
 ARRAYS = ("input", "output", "counts", "words", "word_offsets", "meta")
 # what a damaged zip container or .npy header raises while being decoded
 _CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError, NotImplementedError, RuntimeError,
@@ -153,10 +153,20 @@ def _metadata(raw: np.ndarray, name) -> dict:
     if not 1 <= version <= VERSION:
         raise ModelFileError(f"{name}: unsupported model format {FORMAT!r} version {version} (this w2v_ext reads "
                              f"versions up to {VERSION})")
+    if version == 1:
+        _from_version_1(meta)
     history = meta.get("history", [])
     if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
         raise ModelFileError(f"{name}: 'history' must be a list of JSON objects")
     return meta
+
+
+def _from_version_1(meta: dict) -> None:
+    """In version 1, min_alpha None meant word2vec.c's schedule, which is min_alpha 0 now:
+    a resumed model keeps the schedule it was trained on."""
+    settings = meta.get("settings")
+    if isinstance(settings, dict) and "min_alpha" in settings and settings["min_alpha"] is None:
+        settings["min_alpha"] = 0.0
 
 
 def _is_int(value) -> bool:
