@@ -259,6 +259,14 @@ def write_pairs(path, words, rng, header=False, n=60):
     path.write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.parametrize("score", ["nan", "inf", "-inf"])
+def test_word_pairs_with_a_non_finite_score_are_refused(tmp_path, score):
+    path = tmp_path / "pairs.txt"
+    path.write_text(f"king\tqueen\t3\nman\twoman\t{score}\napple\tpear\t1\n")
+    with pytest.raises(ValueError, match=rf"pairs.txt: line 2: the score must be a finite number, got '{score}'"):
+        planted().evaluate_word_pairs(str(path))
+
+
 def test_evaluate_word_pairs_matches_scipy_with_ties(tmp_path):
     stats = pytest.importorskip("scipy.stats")
     rng = np.random.default_rng(3)

@@ -268,6 +268,8 @@ def _read_word_pairs(path, delimiter: Optional[str], encoding: str) -> List[Tupl
             if score is None:
                 raise ValueError(f"{path}: line {lineno}: expected 'word1{_shown(delimiter)}word2"
                                  f"{_shown(delimiter)}score', got {line.strip()[:80]!r}")
+            if not math.isfinite(score):   # one would make every correlation NaN
+                raise ValueError(f"{path}: line {lineno}: the score must be a finite number, got {parts[2].strip()!r}")
             scored.append((parts[0].strip(), parts[1].strip(), score))
     return scored
 
