@@ -282,6 +282,7 @@ def test_model_metadata_that_is_not_an_object(model_file, tmp_path):
 
 @pytest.mark.parametrize("arrays, words", [
     ({"counts": np.zeros(4, dtype=np.int64)}, "'counts'"),
+    ({"word_offsets": np.array([0, 1, 1, 3, 4])}, "word 1 is empty"),
     ({"counts": np.array([5, 3, -1, 1])}, "'counts'"),
     ({"counts": np.array([5.0, 3.0, 2.0, 1.0])}, "'counts'"),
     ({"counts": np.array([2 ** 63, 3, 2, 1], dtype=np.uint64)}, "'counts' are too large"),

@@ -188,6 +188,9 @@ def _vocabulary(arrays: Dict[str, np.ndarray], name) -> Vocabulary:
     if offsets[0] != 0 or offsets[-1] != len(blob) or (np.diff(offsets.astype(np.int64)) < 0).any():
         raise ModelFileError(f"{name}: 'word_offsets' must rise from 0 to the {len(blob)} bytes of 'words'")
     bounds = offsets.tolist()
+    empty = np.flatnonzero(np.diff(offsets.astype(np.int64)) == 0)
+    if len(empty):
+        raise ModelFileError(f"{name}: word {int(empty[0])} is empty (a word has at least one byte)")
     data = blob.tobytes()
     words = [data[bounds[i]:bounds[i + 1]] for i in range(len(counts))]
     bad = np.flatnonzero(counts < 1)
