@@ -60,7 +60,7 @@ BINARY_PEERS = {"word2vec.c": "W2VC", "pWord2Vec": "PW2V"}       # peer -> envir
 DEFAULT_VENV = os.path.join(_common.BENCH_DIR, ".peers-venv")
 OURS_TEMPLATE = ("{python} -m w2v_ext train '{corpus}' -o '{out}' --model {model} --dim {dim} --window {window} "
                  "--negative {negative} --sample {sample} --min-count {min_count} --epochs {epochs} "
-                 "--threads {threads} --alpha {alpha} --seed 1 --quiet")
+                 "--threads {threads} --alpha {alpha} --quiet")   # + --seed <repeat number>
 # not asserted; reported against gensim measured in the same run
 TARGETS = {"sg": {"speed": 4.5}, "cbow": {"speed": 1.5}, "analogy_points_below": 1.0, "ws353_below": 0.02,
            "max_rss_bytes": 0.35e9}
@@ -141,9 +141,12 @@ def gensim_end_alpha(model: str, workers: int, epochs: int) -> float:
     return alpha - (alpha - alpha * 1e-4) * (epochs - 1 + 1 / workers) / epochs
 
 
-def run_one(args, run_peers, corpus, out_dir, system, model, env):
-    """One system, one model, through run_peers.py. Returns its JSON record."""
+def run_one(args, run_peers, corpus, out_dir, system, model, env, seed: int):
+    """One system, one model, through run_peers.py. Returns its JSON record. Our trainer
+    gets `seed` (each repeat its own: with few threads one seed barely varies between
+    runs, while the peers vary through their threads' races)."""
     peer = system
+    env = dict(env, W2V_EXT_CMD=env["W2V_EXT_CMD"] + f" --seed {seed}")
     if system == GENSIM_RECIPE_VARIANT:
         peer = "w2v_ext"
         end = gensim_end_alpha(model, args.threads, args.epochs)
@@ -332,7 +335,7 @@ def main(argv=None) -> int:
                 for system in order:
                     if system == "pWord2Vec" and model != "sg":
                         continue
-                    rec = flatten(run_one(args, run_peers, corpus, out_dir, system, model, env))
+                    rec = flatten(run_one(args, run_peers, corpus, out_dir, system, model, env, seed=r + 1))
                     runs.setdefault((system, model), []).append(rec)
                     if "error" in rec:
                         print(f"  [{r + 1}/{args.repeat}] {model:4s} {system:10s} ERROR {rec['error'][-400:]}",
@@ -448,8 +451,8 @@ def render(args, results, models, notes, versions, started, elapsed, ours_cmd, c
                              f"{args.sample}, min_count {args.min_count}, epochs {args.epochs}, threads "
                              f"{args.threads}; alpha 0.025 (sg) / 0.05 (cbow) unless --ours-args overrides ours",
                  "our command": f"`{ours_cmd}`",
-                 "repeats": f"{args.repeat} per system, interleaved; the run with the median wall time is shown "
-                            "(peak RSS: the largest over the runs)",
+                 "repeats": f"{args.repeat} per system, interleaved, ours with --seed 1..{args.repeat}; the run with "
+                            "the median wall time is shown (peak RSS: the largest over the runs)",
                  "wall time": f"{elapsed:.0f}s"}), "",
              "words/s: corpus words x epochs per second of the whole process (vocabulary, training, saving). "
              "Analogy: 3CosAdd accuracy over the 30000 most frequent words; WS-353 / SimLex-999: Spearman. "
