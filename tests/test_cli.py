@@ -16,7 +16,7 @@ import pytest
 
 from trainer_testing import REPO, run_cli, signal_during_training
 from w2v_ext import cli
-from w2v_ext.settings import Settings
+from w2v_ext.settings import Settings, options as setting_options
 from w2v_ext.trainer import Word2Vec
 from w2v_ext.vectors import KeyedVectors
 
@@ -204,11 +204,19 @@ def test_train_help_mentions_every_option_with_its_default():
     assert len(options) >= 15
     # the option's entry: from its line to the next option's line
     entries = re.split(r"\n(?=  -)", text)
+    shown_defaults = {field.name: option.shown_default for field, option in setting_options()
+                      if getattr(Settings(), field.name) is None}
+    assert {"alpha", "min_alpha", "max_vocab_size"} <= set(shown_defaults)
     for action in options:
         entry = next((e for e in entries if re.match(r"\s*" + re.escape(action.option_strings[0]) + r"\b", e)),
                      None)
         assert entry is not None, action.option_strings
-        assert f"(default: {action.default})" in " ".join(entry.split()), (action.option_strings, entry)
+        entry = " ".join(entry.split())
+        if action.default is not None:
+            assert f"(default: {action.default})" in entry, (action.option_strings, entry)
+        elif action.dest in shown_defaults:   # a setting without a default value says it in words
+            assert entry.endswith(f"(default: {shown_defaults[action.dest]})"), (action.option_strings, entry)
+    assert "(default: None)" not in text
     # and the defaults are the API's
     defaults = Settings()
     by_dest = {a.dest: a.default for a in options}
@@ -220,7 +228,7 @@ def test_train_help_mentions_every_option_with_its_default():
         assert by_dest[dest] == getattr(defaults, field), dest
     assert by_dest["cbow_sum"] is (not defaults.cbow_mean) is False
     assert by_dest["per_pair_negatives"] is (not defaults.shared_negatives) is False
-    assert "0.025 for sg, 0.05 for cbow" in " ".join(text.split())
+    assert "(default: 0.025 for sg, 0.05 for cbow)" in " ".join(text.split())
 
 
 def test_verbose_shows_a_traceback(tmp_path):

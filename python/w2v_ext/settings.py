@@ -193,15 +193,15 @@ class Settings:
         notes="word2vec.c defaults to 12, gensim to 3; every core trains fastest")
     alpha: Optional[float] = setting(
         None, Real(positive=True, optional=True),
-        "starting learning rate (default 0.025 for sg, 0.05 for cbow); it decays linearly to --min-alpha",
+        "starting learning rate; it decays linearly to --min-alpha",
         word2vec_c="`-alpha`", gensim="alpha", as_gensim=lambda s: s.start_alpha, gensim_default="0.025",
-        shown_default="0.025 sg, 0.05 cbow", notes="word2vec.c's (gensim starts CBOW at 0.025 too); decays linearly over "
+        shown_default="0.025 for sg, 0.05 for cbow", notes="word2vec.c's (gensim starts CBOW at 0.025 too); decays linearly over "
         "all epochs to `--min-alpha`")
     min_alpha: Optional[float] = setting(
         None, Real(positive=False, optional=True, hint=" (0: word2vec.c's schedule)"),
-        "learning rate at the end of training (default: alpha * 0.1; 0: word2vec.c's schedule, which decays toward 0 "
-        "and stops at alpha * 1e-4)", word2vec_c="—", gensim="min_alpha", as_gensim=lambda s: s.end_alpha,
-        gensim_default="0.0001", shown_default="alpha × 0.1", notes="the learning rate the linear decay ends at; 0: "
+        "learning rate at the end of training (0: word2vec.c's schedule, which decays toward 0 and stops at "
+        "alpha * 1e-4)", word2vec_c="—", gensim="min_alpha", as_gensim=lambda s: s.end_alpha,
+        gensim_default="0.0001", shown_default="alpha * 0.1", notes="the learning rate the linear decay ends at; 0: "
         "word2vec.c's schedule (toward 0, stopping at alpha × 1e-4)")
     init_range: float = setting(
         0.5, Real(positive=True), "input vectors start uniform in +-init_range/dim (word2vec.c: 0.5; gensim 4: 1.0)",
@@ -253,8 +253,7 @@ class Settings:
         group="distributed", notes="words each process trains between two weight averages")
     dist_alpha_scale: Optional[float] = setting(
         None, Real(positive=True, optional=True),
-        "each process trains at alpha x this (default: the number of processes; averaging N copies divides each "
-        "update by N)", group="distributed", shown_default="the process count",
+        "each process trains at alpha x this (averaging N copies divides each update by N)", group="distributed", shown_default="the process count",
         notes="each process trains at alpha × this")
 
     def __post_init__(self):

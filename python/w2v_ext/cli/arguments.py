@@ -24,6 +24,14 @@ class CommandParser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help ends with its default, except where the default is None: such an
+    option has no default value to show (a setting says its default in words instead)."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def _read(text: str, kind, wanted: str, accept):
     """text as `kind` (int or float), refused unless accept(value): "expected <wanted>"."""
     try:
@@ -61,7 +69,9 @@ def add_settings(parser, group: str = "") -> None:
     for field, option in options():
         flag = flag_of(field)
         if flag is not None and option.group == group:
-            parser.add_argument(flag, help=option.help, **_parsing(option, getattr(defaults, field.name)))
+            default = getattr(defaults, field.name)
+            help = option.help if default is not None else f"{option.help} (default: {option.shown_default})"
+            parser.add_argument(flag, help=help, **_parsing(option, default))
 
 
 def _parsing(option: Option, default) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import non_negative_int, positive_int
+from .arguments import DefaultsHelpFormatter, non_negative_int, positive_int
 
 
 def add_parser(sub) -> None:
@@ -12,7 +12,7 @@ def add_parser(sub) -> None:
         description="Train skip-gram (train's default is CBOW) on the sample shipped inside the package (2M "
                     "words of English Wikipedia, CC BY-SA 4.0), print nearest neighbours and analogies, and write the vectors, a neighbours "
                     "plot and a training curve (the plots need matplotlib). No network needed.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     p.add_argument("--output-dir", default="w2v_ext_demo", help="where the files go (created if needed)")
     p.add_argument("--epochs", type=positive_int, default=5, help="passes over the sample")
     p.add_argument("--threads", type=non_negative_int, default=0, help="worker threads (0: every core)")

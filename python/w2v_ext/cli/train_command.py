@@ -6,7 +6,7 @@ import sys
 from typing import List
 
 from ..settings import flag_of, options
-from .arguments import add_settings, positive_float, settings_of
+from .arguments import DefaultsHelpFormatter, add_settings, positive_float, settings_of
 from .train_outputs import FORMATS
 from .training import TrainJob, run_training
 from .word2vec_command import misread_flag_messages
@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
                     "The output format follows OUT's extension (or --format): .bin word2vec binary, .txt/.vec "
                     "word2vec text (a further .gz/.bz2/.xz compresses them), .model the native model format "
                     "(resumable with --resume). word2vec.c's own flags: `w2v-ext word2vec`.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     p.foreign_flags = misread_flag_messages()
     p.add_argument("corpus", nargs="+",
                    help="text file(s) or directories; .gz/.bz2/.xz are read transparently. Words are separated "
