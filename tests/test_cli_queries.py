@@ -68,6 +68,8 @@ def test_similar_reads_queries_from_stdin(trained):
     assert len(lines) == 1 and lines[0].startswith(f"error: 'notaword' is not in the vocabulary of {vectors}")
     r = run_cli("similar", vectors, "--topn", "2", input=f"{w[0]}")   # the end of input ends too
     assert r.returncode == 0 and answers(r.stdout) == [rounded(kv.most_similar(w[0], topn=2))]
+    r = run_cli("similar", vectors, "--topn", "2", input=f"{w[0]}\nEXIT\n{w[1]}\n")   # word2vec.c's way to end
+    assert r.returncode == 0 and answers(r.stdout) == [rounded(kv.most_similar(w[0], topn=2))], r.stdout
 
 
 def test_analogy(trained):
@@ -146,5 +148,5 @@ def test_a_terminal_gets_a_prompt(trained):
     out, err = proc.communicate(timeout=60)
     os.close(main)
     assert proc.returncode == 0, err
-    assert err.count("query (words (- words to subtract); an empty line ends): ") == 2   # asked twice: the 2nd ends
+    assert err.count("query (words (- words to subtract); an empty line or EXIT ends): ") == 2   # asked twice: the 2nd ends
     assert len(answers(out)) == 1

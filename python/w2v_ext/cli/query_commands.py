@@ -11,7 +11,8 @@ from .arguments import positive_int
 from .errors import CommandError
 from .vectors_input import load_vectors, unknown_word_message
 
-INTERACTIVE = "with no {what} given, read one query per line from stdin (an empty line or the end of input ends)"
+INTERACTIVE = ("with no {what} given, read one query per line from stdin (an empty line, EXIT as word2vec.c's "
+               "tools take it, or the end of input ends)")
 
 
 def add_similar(sub) -> None:
@@ -93,15 +94,15 @@ def _print_answer(answer, fail: bool) -> int:
 
 
 def _interactive(what: str, answer: Callable[[List[str]], object]) -> int:
-    """Answer stdin's lines until an empty one or the end; 1 if a query failed."""
-    prompt: Optional[str] = f"query ({what}; an empty line ends): " if sys.stdin.isatty() else None
+    """Answer stdin's lines until an empty one, EXIT or the end; 1 if a query failed."""
+    prompt: Optional[str] = f"query ({what}; an empty line or EXIT ends): " if sys.stdin.isatty() else None
     status = 0
     while True:
         if prompt:
             print(prompt, end="", file=sys.stderr, flush=True)
         line = sys.stdin.readline()
         words = line.split()
-        if not words:
+        if not words or words == ["EXIT"]:
             return status
         status |= _print_answer(answer(words), fail=False)
         print(flush=True)   # a blank line after each answer
