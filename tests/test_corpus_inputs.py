@@ -153,6 +153,7 @@ def test_piped_stdin_trains_like_the_file(tmp_path, text_file, reference):
         r = subprocess.run([sys.executable, "-m", "w2v_ext", "train", "/dev/stdin", "-o", str(out), *CLI_SMALL],
                            input=stream, capture_output=True, timeout=120, env=env)
         assert r.returncode == 0, r.stderr.decode()
+        assert r.stderr == b""   # --quiet: the copy is not announced either
         assert_same_vectors(out, reference)
     assert os.listdir(tmp) == []
 

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import atexit
 import codecs
+import logging
 import os
 import re
 import stat
-import sys
 import tempfile
 from array import array
 from contextlib import contextmanager
@@ -36,6 +36,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Un
 
 from . import _native
 from .compression import CORRUPT_DATA, decompressor
+
+logger = logging.getLogger(__name__)   # shown on stderr unless the application configures logging
 
 BLOCK_BYTES = 8 << 20
 _SEPARATOR_SET = frozenset(b" \t\n\r\v\f")
@@ -285,9 +287,8 @@ def _stream_copy(path: str) -> str:
 
 def _copy_stream(path: str, kind: str) -> _StreamCopy:
     directory = tempfile.gettempdir()
-    print(f"w2v_ext: corpus {path!r} is a {kind}, not a regular file: reading it once into a temporary file in "
-          f"{directory} (each pass over the corpus reads the copy); waiting for its data",
-          file=sys.stderr, flush=True)
+    logger.warning(f"w2v_ext: corpus {path!r} is a {kind}, not a regular file: reading it once into a temporary "
+                   f"file in {directory} (each pass over the corpus reads the copy); waiting for its data")
     try:
         fd, name = tempfile.mkstemp(prefix="w2v_ext-corpus-", dir=directory)
     except OSError as e:

@@ -3,7 +3,9 @@ the outputs, count (or resume), train, save what was trained also when stopped b
 signal, and report."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import os
 import sys
 import time
@@ -48,14 +50,29 @@ def run_training(job: TrainJob, settings: Settings) -> int:
     from .. import distributed
     wanted = job.distributed or distributed.launched()
     settings.validate(distributed=wanted)   # before any work (a resumed model's own settings win later)
-    if not wanted:
-        return _train_here(job, settings, None)
-    dp = distributed.data_parallel(settings.device, job.dist_timeout)   # starts the process group
-    job.rank = dp.rank
+    with _library_notices(shown=job.report):
+        if not wanted:
+            return _train_here(job, settings, None)
+        dp = distributed.data_parallel(settings.device, job.dist_timeout)   # starts the process group
+        job.rank = dp.rank
+        try:
+            return _train_here(job, settings, dp)
+        finally:
+            distributed.shutdown()
+
+
+@contextlib.contextmanager
+def _library_notices(shown: bool):
+    """The package's warnings (a piped corpus being copied) on stderr, or, quiet, only its
+    errors; the logger's level is restored after."""
+    package_logger = logging.getLogger("w2v_ext")
+    level = package_logger.level
+    if not shown:
+        package_logger.setLevel(logging.ERROR)
     try:
-        return _train_here(job, settings, dp)
+        yield
     finally:
-        distributed.shutdown()
+        package_logger.setLevel(level)
 
 
 def _check_outputs(job: TrainJob) -> None:
