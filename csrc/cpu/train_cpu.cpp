@@ -296,14 +296,31 @@ std::vector<SentenceRange> split_sentences(const TrainBlock& block, int64_t grai
   return ranges;
 }
 
+// The ranges in the order a team of `team` threads takes them: the block as `team`
+// stretches, walked side by side (gensim's workers likewise walk their own parts of the
+// corpus). Threads then train far-apart passages at any moment and rarely update the same
+// passage's rows at once; taking the ranges dynamically keeps the load balanced. A team
+// of one takes them in order.
+std::vector<SentenceRange> side_by_side(const std::vector<SentenceRange>& ranges, int team) {
+  const int64_t n = static_cast<int64_t>(ranges.size());
+  const int64_t stretch = (n + team - 1) / team;
+  std::vector<SentenceRange> order;
+  order.reserve(ranges.size());
+  for (int64_t i = 0; i < stretch; ++i)
+    for (int64_t s = 0; s < team; ++s)
+      if (s * stretch + i < n) order.push_back(ranges[s * stretch + i]);
+  return order;
+}
+
 // Trains the block's sentences on `threads` threads; their sums.
 BlockStats train_on_threads(const TrainModel& model, const SamplingTables& tables, const TrainSettings& settings,
                             const TrainBlock& block, int threads) {
   const EpochKeys keys(settings.seed, block.epoch);
-  const std::vector<SentenceRange> ranges = split_sentences(block, 4096);
-  const int64_t n_ranges = static_cast<int64_t>(ranges.size());
+  const std::vector<SentenceRange> in_order = split_sentences(block, 4096);
+  const int64_t n_ranges = static_cast<int64_t>(in_order.size());
   BlockStats total{0, 0, 0, settings.alpha};
   const int team = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(1, n_ranges))));
+  const std::vector<SentenceRange> ranges = side_by_side(in_order, team);
   std::vector<Scratch> scratch = allocate_scratch(model, settings, block, team);
 #pragma omp parallel num_threads(team)
   {
