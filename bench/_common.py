@@ -5,6 +5,7 @@ process small because a child's ru_maxrss can inherit the parent's peak.
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -16,6 +17,13 @@ from typing import Dict, List, Optional
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's help ends with its default, except a None one (the help says it)."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def _run(cmd: List[str], cwd: Optional[str] = None) -> str:

@@ -388,7 +388,7 @@ def fmt(x, spec=".2f", none="-"):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=_common.HelpFormatter)
     ap.add_argument("--quick", action="store_true",
                     help="only the headline config (d=128, V=10^6, 2 threads), 1 warm-up step, 3 repeats of >= 0.1s")
     ap.add_argument("--models", default=",".join(MODELS), help=f"comma list of {', '.join(MODELS)}")

@@ -216,7 +216,7 @@ def num(x, spec):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=_common.HelpFormatter)
     ap.add_argument("--shared-dir", default=None,
                     help="holds bench/run_peers.py, bench/evaluate.py, data/ (default: ../shared next to the "
                          "repo, else /work/shared)")
