@@ -266,6 +266,7 @@ class _StreamCopy:
 
     def __init__(self, stream, fd: int, path: str):
         self.stream, self.fd, self.path = stream, fd, path
+        atexit.register(stream.close)   # held to the end, then closed (no ResourceWarning at exit)
 
 
 def _shown(path: str) -> str:
