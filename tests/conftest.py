@@ -21,6 +21,7 @@ test_sampling, test_cli) never need it, so without torch these fixtures do nothi
 from __future__ import annotations
 
 import os
+import signal
 import zlib
 
 # Before torch loads libgomp: on small machines OpenMP's default spin-then-sleep wait
@@ -28,6 +29,11 @@ import zlib
 # multiplies this suite's runtime. Passive waiting changes timing only, never results;
 # an explicit setting in the environment wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# A run started in the background without job control (`nohup pytest &` in a script)
+# inherits SIGINT ignored, and so would every CLI the tests start; the Ctrl-C tests need
+# Python's handler here and the default disposition in children.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 import pytest
 
