@@ -195,8 +195,8 @@ class Settings:
         None, Real(positive=True, optional=True),
         "starting learning rate; it decays linearly to --min-alpha",
         word2vec_c="`-alpha`", gensim="alpha", as_gensim=lambda s: s.start_alpha, gensim_default="0.025",
-        shown_default="0.025 for sg, 0.05 for cbow", notes="word2vec.c's (gensim starts CBOW at 0.025 too); decays linearly over "
-        "all epochs to `--min-alpha`")
+        shown_default="0.025 for sg, 0.05 for cbow",
+        notes="word2vec.c's (gensim starts CBOW at 0.025 too); decays linearly over all epochs to `--min-alpha`")
     min_alpha: Optional[float] = setting(
         None, Real(positive=False, optional=True, hint=" (0: word2vec.c's schedule)"),
         "learning rate at the end of training (0: word2vec.c's schedule, which decays toward 0 and stops at "
@@ -253,8 +253,8 @@ class Settings:
         group="distributed", notes="words each process trains between two weight averages")
     dist_alpha_scale: Optional[float] = setting(
         None, Real(positive=True, optional=True),
-        "each process trains at alpha x this (averaging N copies divides each update by N)", group="distributed", shown_default="the process count",
-        notes="each process trains at alpha × this")
+        "each process trains at alpha x this (averaging N copies divides each update by N)", group="distributed",
+        shown_default="the process count", notes="each process trains at alpha × this")
 
     def __post_init__(self):
         for field, option in options():   # gensim's 0/1 flags (cbow_mean=1) are stored as True/False
